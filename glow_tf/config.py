@@ -1,0 +1,135 @@
+"""`GlowConfig`: everything needed to rebuild a Glow model, validated when built and stored as JSON."""
+
+import dataclasses
+import json
+
+COUPLINGS = ("affine", "additive")
+PERMUTATIONS = ("lu", "conv", "shuffle", "reverse")
+DTYPES = ("float32", "float64")
+
+
+@dataclasses.dataclass(frozen=True)
+class GlowConfig:
+  """The architecture of one Glow model (Kingma & Dhariwal 2018).
+
+  Attributes:
+    image_shape: `(height, width, channels)` of the images the model describes.
+    levels: L, the number of multi-scale levels; height and width must be divisible by `2**levels`.
+    steps_per_level: K, the flow steps (ActNorm, 1x1 convolution, coupling) in each level.
+    hidden_channels: W, the width of every coupling network.
+    coupling: `"affine"` (scale and shift) or `"additive"` (shift only, log-det 0).
+    permutation: how channels are mixed before each coupling: `"lu"` (LU-decomposed invertible 1x1
+      convolution), `"conv"` (full-matrix 1x1 convolution), or the paper's ablations `"shuffle"` and
+      `"reverse"` (fixed permutations).
+    learn_top_prior: whether the top latent's Gaussian has a learned mean and scale.
+    num_classes: if positive, the top prior is conditioned on labels: class ids, or multi-hot
+      attribute vectors of this length.
+    n_bits: bits kept per pixel of 8-bit data (5 for faces in the paper, 8 keeps everything).
+    pixel_levels: distinct values the raw pixels take: 256 for 8-bit images, 17 for scikit-learn's digits.
+    dtype: `"float32"` or `"float64"`.
+  """
+
+  image_shape: tuple[int, int, int] = (32, 32, 3)
+  levels: int = 3
+  steps_per_level: int = 32
+  hidden_channels: int = 512
+  coupling: str = "affine"
+  permutation: str = "lu"
+  learn_top_prior: bool = True
+  num_classes: int = 0
+  n_bits: int = 8
+  pixel_levels: int = 256
+  dtype: str = "float32"
+
+  def __post_init__(self):
+    object.__setattr__(self, "image_shape", tuple(int(d) for d in self.image_shape))
+    self._validate()
+
+  def _validate(self):
+    if len(self.image_shape) != 3 or min(self.image_shape) < 1:
+      raise ValueError(
+          f"image_shape must be (height, width, channels) with positive sizes, got {self.image_shape}.")
+    _require_positive("levels", self.levels)
+    _require_positive("steps_per_level", self.steps_per_level)
+    _require_positive("hidden_channels", self.hidden_channels)
+    factor = 2**self.levels
+    for axis, size in zip(("height", "width"), self.image_shape[:2]):
+      if size % factor:
+        lower, upper = (size // factor) * factor, (size // factor + 1) * factor
+        suggestion = f"use {lower} or {upper}" if lower else f"use {upper}"
+        raise ValueError(
+            f"Image {axis} {size} is not divisible by 2**levels = {factor}; {suggestion}, "
+            f"or fewer levels.")
+    _require_choice("coupling", self.coupling, COUPLINGS)
+    _require_choice("permutation", self.permutation, PERMUTATIONS)
+    _require_choice("dtype", self.dtype, DTYPES)
+    if not isinstance(self.num_classes, int) or self.num_classes < 0:
+      raise ValueError(f"num_classes must be a whole number >= 0 (0: unconditional), got {self.num_classes!r}.")
+    if not isinstance(self.n_bits, int) or not 1 <= self.n_bits <= 8:
+      raise ValueError(f"n_bits must be a whole number from 1 to 8, got {self.n_bits!r}.")
+    if not isinstance(self.pixel_levels, int) or not 2 <= self.pixel_levels <= 256:
+      raise ValueError(f"pixel_levels must be a whole number from 2 to 256, got {self.pixel_levels!r}.")
+
+  @property
+  def n_bins(self) -> int:
+    """How many values each pixel takes after `n_bits` reduction: the bins of the discrete likelihood."""
+    return min(2**self.n_bits, self.pixel_levels)
+
+  @property
+  def num_dims(self) -> int:
+    """D = H * W * C, the dimensions that bits/dim divides by."""
+    height, width, channels = self.image_shape
+    return height * width * channels
+
+  def level_shapes(self) -> list[tuple[int, int, int]]:
+    """The shape of each level's latent, the exiting halves first and the top latent last."""
+    height, width, channels = self.image_shape
+    shapes = []
+    for level in range(self.levels):
+      height, width, channels = height // 2, width // 2, channels * 4  # Squeeze.
+      if level < self.levels - 1:
+        shapes.append((height, width, channels // 2))
+        channels //= 2
+    shapes.append((height, width, channels))
+    return shapes
+
+  def to_json(self) -> str:
+    return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+  @classmethod
+  def from_json(cls, text: str) -> "GlowConfig":
+    try:
+      fields = json.loads(text)
+    except json.JSONDecodeError as error:
+      raise ValueError(f"The Glow config is not valid JSON: {error}.") from None
+    if not isinstance(fields, dict):
+      raise ValueError(f"The Glow config must be a JSON object, got {type(fields).__name__}.")
+    known = {field.name for field in dataclasses.fields(cls)}
+    unknown = sorted(set(fields) - known)
+    if unknown:
+      raise ValueError(
+          f"The Glow config has unknown fields {unknown}; known fields are {sorted(known)}. "
+          f"Was it written by a newer glow_tf?")
+    return cls(**fields)
+
+  def save(self, path: str) -> None:
+    with open(path, "w") as f:
+      f.write(self.to_json() + "\n")
+
+  @classmethod
+  def load(cls, path: str) -> "GlowConfig":
+    try:
+      with open(path) as f:
+        return cls.from_json(f.read())
+    except FileNotFoundError:
+      raise FileNotFoundError(f"No Glow config at {path}; a model directory holds a config.json.") from None
+
+
+def _require_positive(name, value):
+  if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    raise ValueError(f"{name} must be a whole number >= 1, got {value!r}.")
+
+
+def _require_choice(name, value, choices):
+  if value not in choices:
+    raise ValueError(f"Unknown {name} {value!r}; choose one of {', '.join(repr(c) for c in choices)}.")

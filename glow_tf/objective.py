@@ -1,0 +1,54 @@
+"""Between pixels and model space, and the bits/dim objective every flow paper reports.
+
+Model space is float images in [-0.5, 0.5), as in the reference implementation: integer pixels with
+`pixel_levels` values are reduced to `n_bins` values, `x = bin / n_bins - 0.5`, and training adds uniform
+dequantisation noise U(0, 1/n_bins) so that a density on reals bounds the discrete likelihood.
+"""
+
+import math
+
+import tensorflow as tf
+
+
+def preprocess(pixels, pixel_levels, n_bins, dtype=tf.float32, noise_seed=None):
+  """Maps integer pixels in [0, pixel_levels) to model space.
+
+  Args:
+    pixels: integer or float tensor of pixel values in [0, pixel_levels).
+    pixel_levels: the number of values the raw pixels take (256 for 8-bit images).
+    n_bins: the number of values kept, at most `pixel_levels`. For 8-bit data and `n_bins = 2**n_bits`
+      this is the reference's `floor(x / 2**(8 - n_bits))`.
+    dtype: the float dtype of the result.
+    noise_seed: `None` for no dequantisation noise, else an int32 `[2]` stateless seed for uniform noise.
+
+  Returns:
+    `dtype` tensor of the same shape, in [-0.5, 0.5).
+  """
+  pixels = tf.cast(pixels, dtype)
+  bins = tf.floor(pixels * (n_bins / pixel_levels))
+  x = bins / n_bins - 0.5
+  if noise_seed is not None:
+    x += tf.random.stateless_uniform(tf.shape(x), noise_seed, maxval=1.0 / n_bins, dtype=dtype)
+  return x
+
+
+def postprocess(x, n_bins):
+  """Maps model-space images back to uint8 pixels in [0, 255] for display or serving.
+
+  Each value is rounded down to its bin (undoing the dequantisation noise), then the bins are spread over
+  the full 8-bit range, so a 17-level digit or a 5-bit face looks as intended.
+  """
+  bins = tf.clip_by_value(tf.floor((x + 0.5) * n_bins), 0, n_bins - 1)
+  return tf.cast(tf.round(bins * (255.0 / (n_bins - 1))), tf.uint8)
+
+
+def bits_per_dim(log_prob, num_dims, n_bins):
+  """Bits per dimension of the discretised data: `(-log p(x) + D * log(n_bins)) / (D * log 2)`.
+
+  Args:
+    log_prob: log-density of dequantised images in model space (width 1/n_bins per bin), any shape.
+    num_dims: D = H * W * C.
+    n_bins: the number of values each pixel takes.
+  """
+  log_prob = tf.convert_to_tensor(log_prob)
+  return (-log_prob + num_dims * math.log(n_bins)) / (num_dims * math.log(2.0))
