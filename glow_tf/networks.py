@@ -1,0 +1,59 @@
+"""The convolutional networks inside couplings and priors, built from raw variables so `tf.Module` tracks them."""
+
+import numpy as np
+import tensorflow as tf
+
+from glow_tf.bijectors.actnorm import ActNorm
+
+# The reference's weight initialisation for the convolutions that precede an ActNorm.
+CONV_INIT_STDDEV = 0.05
+# Zero-initialised layers store log(gain) / 3, like ActNorm's log-scale.
+LOG_GAIN_FACTOR = 3.0
+
+
+class ZeroConv2d(tf.Module):
+  """A 3x3 convolution initialised to output zeros, with a learned per-channel gain.
+
+  `y = (conv3x3(x) + bias) * exp(LOG_GAIN_FACTOR * log_gain)`. Starting at zero makes every coupling the
+  identity and every prior standard normal at initialisation, which is what lets a deep flow train.
+  """
+
+  def __init__(self, in_channels, out_channels, dtype=tf.float32, name="zero_conv"):
+    super().__init__(name=name)
+    with self.name_scope:
+      self.kernel = tf.Variable(tf.zeros([3, 3, in_channels, out_channels], dtype), name="kernel")
+      self.bias = tf.Variable(tf.zeros([out_channels], dtype), name="bias")
+      self.log_gain = tf.Variable(tf.zeros([out_channels], dtype), name="log_gain")
+
+  def __call__(self, x):
+    y = tf.nn.conv2d(x, self.kernel, strides=1, padding="SAME") + self.bias
+    return y * tf.exp(LOG_GAIN_FACTOR * self.log_gain)
+
+
+class CouplingNetwork(tf.Module):
+  """conv3x3(W) -> ActNorm -> ReLU -> conv1x1(W) -> ActNorm -> ReLU -> ZeroConv2d: the reference's NN().
+
+  The hidden convolutions have no bias: the ActNorm after each supplies it.
+  """
+
+  def __init__(self, in_channels, hidden_channels, out_channels, seed=None, dtype=tf.float32,
+               name="coupling_network"):
+    super().__init__(name=name)
+    rng = np.random.default_rng(seed)
+    with self.name_scope:
+      self.conv_in = tf.Variable(
+          CONV_INIT_STDDEV * rng.standard_normal([3, 3, in_channels, hidden_channels]), dtype=dtype,
+          name="conv_in")
+      self.actnorm_in = ActNorm(hidden_channels, dtype=dtype, name=f"{name}_actnorm_in")
+      self.conv_hidden = tf.Variable(
+          CONV_INIT_STDDEV * rng.standard_normal([1, 1, hidden_channels, hidden_channels]), dtype=dtype,
+          name="conv_hidden")
+      self.actnorm_hidden = ActNorm(hidden_channels, dtype=dtype, name=f"{name}_actnorm_hidden")
+      self.conv_out = ZeroConv2d(hidden_channels, out_channels, dtype=dtype, name="conv_out")
+
+  def __call__(self, x):
+    h = tf.nn.conv2d(x, self.conv_in, strides=1, padding="SAME")  # [B, H, W, hidden]
+    h = tf.nn.relu(self.actnorm_in.normalize(h))
+    h = tf.nn.conv2d(h, self.conv_hidden, strides=1, padding="SAME")
+    h = tf.nn.relu(self.actnorm_hidden.normalize(h))
+    return self.conv_out(h)  # [B, H, W, out]
