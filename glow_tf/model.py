@@ -34,19 +34,22 @@ class Glow(tf.Module):
     self.config = config
     self._dtype = tf.as_dtype(config.dtype)
     self._rng = np.random.default_rng(seed)
-    self._label_path = []
-    height, width, channels = config.image_shape
     with self.name_scope:
-      self.bijector = tfb.Chain(
-          [glow_bijectors.ExpectImageShape(config.image_shape), self._level(0, channels)], name="glow")
+      levels, path = self._level(0, config.image_shape[-1])
+      # The bijectors whose names route labels from the outer chain to the top prior.
+      self._path_to_top_prior = [levels, *path]
+      self.bijector = tfb.Chain([glow_bijectors.ExpectImageShape(config.image_shape), levels], name="glow")
       self.distribution = self.distribution_at(1.0)
 
   def _level(self, level, channels):
-    """The chain of one level and, through `OnStayingHalf`, of all levels after it."""
+    """The chain of one level and, through `OnStayingHalf`, of all levels after it.
+
+    Returns the chain and the bijectors inside it that lead to the top prior (`OnStayingHalf` hands its
+    keyword arguments to its inner chain as they are).
+    """
     config = self.config
     channels *= 4  # After the squeeze.
     prefix = f"level{level}"
-    self._label_path.append(prefix)
     layers = [tfb.Invert(glow_bijectors.Squeeze(name=f"{prefix}_squeeze"))]
     for step in range(config.steps_per_level):
       step_prefix = f"{prefix}_step{step}"
@@ -60,17 +63,17 @@ class Glow(tf.Module):
               name=f"{step_prefix}_coupling"),
       ]
     if level < config.levels - 1:
-      self._label_path.append(f"{prefix}_next_level")
-      layers += [
-          glow_bijectors.SplitPrior(channels, dtype=self._dtype, name=f"{prefix}_split_prior"),
-          glow_bijectors.OnStayingHalf(self._level(level + 1, channels // 2), name=f"{prefix}_next_level"),
-      ]
+      inner, path = self._level(level + 1, channels // 2)
+      next_level = glow_bijectors.OnStayingHalf(inner, name=f"{prefix}_next_level")
+      layers += [glow_bijectors.SplitPrior(channels, dtype=self._dtype, name=f"{prefix}_split_prior"), next_level]
+      path = [next_level, *path]
     else:
-      self._label_path.append(f"{prefix}_top_prior")
-      layers.append(glow_bijectors.TopPrior(
-          channels, config.learn_top_prior, config.num_classes, dtype=self._dtype, name=f"{prefix}_top_prior"))
+      top_prior = glow_bijectors.TopPrior(
+          channels, config.learn_top_prior, config.num_classes, dtype=self._dtype, name=f"{prefix}_top_prior")
+      layers.append(top_prior)
+      path = [top_prior]
     layers.append(glow_bijectors.Squeeze(name=f"{prefix}_unsqueeze"))
-    return tfb.Chain(layers, name=prefix)
+    return tfb.Chain(layers, name=prefix), path
 
   def _next_seed(self):
     return int(self._rng.integers(2**31))
@@ -87,35 +90,57 @@ class Glow(tf.Module):
     if labels is None:
       return {}
     kwargs = {"labels": labels}
-    for name in reversed(self._label_path):
-      kwargs = {name: kwargs}
-    return {"glow": kwargs}
+    for bijector in reversed(self._path_to_top_prior):
+      kwargs = {bijector.name: kwargs}
+    return kwargs
 
   def log_prob(self, x, labels=None):
-    """log p(x) of model-space images [B, H, W, C]."""
-    return self.distribution.log_prob(x, bijector_kwargs=self.bijector_kwargs(labels))
+    """log p(x) of model-space images [B, H, W, C]; B may be 0."""
+    return _on_nonempty_batch(
+        lambda x, labels: self.distribution.log_prob(x, bijector_kwargs=self.bijector_kwargs(labels)),
+        self._model_space(x), labels)
 
   def sample(self, n, temperature=1.0, labels=None, seed=None):
-    """n model-space images drawn at `temperature`."""
-    return self.distribution_at(temperature).sample(
-        n, seed=seed, bijector_kwargs=self.bijector_kwargs(labels))
+    """n model-space images drawn at `temperature`; `seed`, an int32 [2] tensor, makes it reproducible."""
+    shape = tf.concat([[n], self.config.image_shape], axis=0)
+    if seed is None:
+      z = tf.random.normal(shape, dtype=self._dtype)
+    else:
+      z = tf.random.stateless_normal(shape, seed, dtype=self._dtype)
+    return self._generate(tf.cast(temperature, self._dtype) * z, labels)
 
   def initialize(self, x, labels=None):
     """Data-dependent initialisation: every ActNorm standardises its input over the batch `x`.
 
     Call once, eagerly, before training (the reference uses 256 images); a restored model must not be
-    initialised again.
+    initialised again. A conditional model may be initialised without labels: no label-dependent part
+    is initialised from data.
     """
+    if labels is None and self.config.num_classes:
+      labels = tf.zeros([tf.shape(x)[0], self.config.num_classes], self._dtype)
     with glow_bijectors.data_dependent_initialization():
       self.bijector.inverse(tf.convert_to_tensor(x, self._dtype), **self.bijector_kwargs(labels))
 
   def encode(self, x, labels=None):
     """Model-space images -> standardised latents per level (exiting halves first, top latent last)."""
-    return self.split_latents(self.bijector.inverse(x, **self.bijector_kwargs(labels)))
+    z = _on_nonempty_batch(
+        lambda x, labels: self.bijector.inverse(x, **self.bijector_kwargs(labels)), self._model_space(x), labels)
+    return self.split_latents(z)
 
   def decode(self, latents, labels=None):
     """Per-level latents (as from `encode`) -> model-space images."""
-    return self.bijector.forward(self.merge_latents(latents), **self.bijector_kwargs(labels))
+    return self._generate(self.merge_latents(latents), labels)
+
+  def _model_space(self, x):
+    x = tf.convert_to_tensor(x, dtype_hint=self._dtype)
+    if x.dtype != self._dtype:
+      raise TypeError(
+          f"Glow expects {self._dtype.name} images in model space [-0.5, 0.5]; got {x.dtype.name}. Map pixels "
+          f"with glow_tf.preprocess first.")
+    return x
+
+  def _generate(self, z, labels):
+    return _on_nonempty_batch(lambda z, labels: self.bijector.forward(z, **self.bijector_kwargs(labels)), z, labels)
 
   def split_latents(self, z):
     """The image-shaped latent z -> the list of per-level latents of `config.level_shapes()`."""
@@ -136,3 +161,21 @@ class Glow(tf.Module):
     for exited in reversed(latents[:-1]):
       z = depth_to_space(tf.concat([z, exited], axis=-1))
     return z
+
+
+def _on_nonempty_batch(fn, x, labels):
+  """fn(x, labels) for a batch that may be empty.
+
+  oneDNN's Conv2D in TF 2.21 returns a wrongly shaped result for an empty batch, so an empty (or possibly
+  empty) batch gets one zero example appended, and the result is cut back to the batch's size.
+  """
+  if x.shape[0]:  # Statically non-empty, as in training: no padding.
+    return fn(x, labels)
+  size = tf.shape(x)[0]
+  pad = lambda t: None if t is None else _append_zero_example(t)[:tf.maximum(size, 1)]
+  return tf.nest.map_structure(lambda out: out[:size], fn(pad(x), pad(labels)))
+
+
+def _append_zero_example(t):
+  t = tf.convert_to_tensor(t)
+  return tf.concat([t, tf.zeros(tf.concat([[1], tf.shape(t)[1:]], axis=0), t.dtype)], axis=0)

@@ -11,6 +11,11 @@ CONV_INIT_STDDEV = 0.05
 LOG_GAIN_FACTOR = 3.0
 
 
+def conv2d_same(x, kernel):
+  """A stride-1, 'SAME' convolution of [B, H, W, C_in] by a [k, k, C_in, C_out] kernel."""
+  return tf.nn.conv2d(x, kernel, strides=1, padding="SAME")
+
+
 class ZeroConv2d(tf.Module):
   """A 3x3 convolution initialised to output zeros, with a learned per-channel gain.
 
@@ -26,7 +31,7 @@ class ZeroConv2d(tf.Module):
       self.log_gain = tf.Variable(tf.zeros([out_channels], dtype), name="log_gain")
 
   def __call__(self, x):
-    y = tf.nn.conv2d(x, self.kernel, strides=1, padding="SAME") + self.bias
+    y = conv2d_same(x, self.kernel) + self.bias
     return y * tf.exp(LOG_GAIN_FACTOR * self.log_gain)
 
 
@@ -52,8 +57,8 @@ class CouplingNetwork(tf.Module):
       self.conv_out = ZeroConv2d(hidden_channels, out_channels, dtype=dtype, name="conv_out")
 
   def __call__(self, x):
-    h = tf.nn.conv2d(x, self.conv_in, strides=1, padding="SAME")  # [B, H, W, hidden]
+    h = conv2d_same(x, self.conv_in)  # [B, H, W, hidden]
     h = tf.nn.relu(self.actnorm_in.normalize(h))
-    h = tf.nn.conv2d(h, self.conv_hidden, strides=1, padding="SAME")
+    h = conv2d_same(h, self.conv_hidden)
     h = tf.nn.relu(self.actnorm_hidden.normalize(h))
     return self.conv_out(h)  # [B, H, W, out]
