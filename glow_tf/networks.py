@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from glow_tf.bijectors.actnorm import ActNorm
+from glow_tf.bijectors.actnorm import ActNorm, initializing
 
 # The reference's weight initialisation for the convolutions that precede an ActNorm.
 CONV_INIT_STDDEV = 0.05
@@ -31,8 +31,9 @@ class ZeroConv2d(tf.Module):
       self.log_gain = tf.Variable(tf.zeros([out_channels], dtype), name="log_gain")
 
   def __call__(self, x):
-    y = conv2d_same(x, self.kernel) + self.bias
-    return y * tf.exp(LOG_GAIN_FACTOR * self.log_gain)
+    # (conv(x, k) + b) * g == conv(x, k * g) + b * g: one fused convolution with bias.
+    gain = tf.exp(LOG_GAIN_FACTOR * self.log_gain)
+    return tf.nn.bias_add(conv2d_same(x, self.kernel * gain), self.bias * gain)
 
 
 class CouplingNetwork(tf.Module):
@@ -57,8 +58,13 @@ class CouplingNetwork(tf.Module):
       self.conv_out = ZeroConv2d(hidden_channels, out_channels, dtype=dtype, name="conv_out")
 
   def __call__(self, x):
-    h = conv2d_same(x, self.conv_in)  # [B, H, W, hidden]
-    h = tf.nn.relu(self.actnorm_in.normalize(h))
-    h = conv2d_same(h, self.conv_hidden)
-    h = tf.nn.relu(self.actnorm_hidden.normalize(h))
+    h = _conv_actnorm_relu(x, self.conv_in, self.actnorm_in)  # [B, H, W, hidden]
+    h = _conv_actnorm_relu(h, self.conv_hidden, self.actnorm_hidden)
     return self.conv_out(h)  # [B, H, W, out]
+
+
+def _conv_actnorm_relu(x, kernel, actnorm):
+  """relu(actnorm(conv(x))), ActNorm's scale folded into the kernel so that oneDNN fuses conv, bias and ReLU."""
+  if initializing():
+    actnorm.initialize_from(conv2d_same(x, kernel))
+  return tf.nn.relu(tf.nn.bias_add(conv2d_same(x, kernel * actnorm.scale()), actnorm.bias))

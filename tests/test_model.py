@@ -132,8 +132,11 @@ def test_traced_log_prob_evaluates_each_coupling_network_once():
   graph = tf.function(glow.log_prob).get_concrete_function(tf.TensorSpec([None, 8, 8, 3])).graph
   convolutions = [op for op in graph.get_operations() if op.type == "Conv2D"]
   couplings = config.levels * config.steps_per_level
+  in_couplings = [op for op in convolutions if "_coupling/" in op.name]
+  assert len(in_couplings) == 3 * couplings  # conv3x3, conv1x1, zero conv3x3: one network evaluation each.
   splits = config.levels - 1
-  assert len(convolutions) == 3 * couplings + 1 * splits
+  mixing = couplings  # Each step's invertible 1x1 convolution.
+  assert len(convolutions) == 3 * couplings + mixing + splits
 
 
 def test_adam_steps_lower_the_negative_log_likelihood():
@@ -199,3 +202,10 @@ def test_empty_batches_give_empty_results():
   assert glow.log_prob(empty, no_labels).shape == (0,)
   assert glow.sample(0, labels=no_labels).shape == (0, 4, 4, 3)
   assert [l.shape[0] for l in glow.encode(empty, no_labels)] == [0, 0]
+
+
+def test_samples_with_a_sample_shape_of_several_dimensions():
+  glow = tiny_glow()
+  x = glow.distribution.sample([2, 3], seed=tf.constant([1, 1]))
+  assert x.shape == (2, 3, 4, 4, 3)
+  assert glow.distribution.log_prob(x).shape == (2, 3)

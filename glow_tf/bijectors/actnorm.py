@@ -32,6 +32,11 @@ def data_dependent_initialization():
     _initializing.active = False
 
 
+def initializing():
+  """Whether ActNorms now being run eagerly should initialise from their input."""
+  return getattr(_initializing, "active", False) and tf.executing_eagerly()
+
+
 class ActNorm(tfb.Bijector):
   """Activation normalisation (Kingma & Dhariwal 2018, table 1).
 
@@ -63,13 +68,18 @@ class ActNorm(tfb.Bijector):
           parameters=parameters,
           name=scope_name.rstrip("/"))
 
-  def normalize(self, x):
-    """The encoding map `s * x + b` on a [..., H, W, C] tensor (also used inside coupling networks)."""
-    if getattr(_initializing, "active", False) and tf.executing_eagerly():
-      self._initialize_from(x)
-    return x * tf.exp(LOG_SCALE_FACTOR * self.log_scale) + self.bias
+  def scale(self):
+    """s, per channel."""
+    return tf.exp(LOG_SCALE_FACTOR * self.log_scale)
 
-  def _initialize_from(self, x):
+  def normalize(self, x):
+    """The encoding map `s * x + b` on a [..., H, W, C] tensor."""
+    if initializing():
+      self.initialize_from(x)
+    return x * self.scale() + self.bias
+
+  def initialize_from(self, x):
+    """Sets s and b so that `s * x + b` has zero mean and unit variance per channel over the batch x."""
     mean, variance = tf.nn.moments(x, axes=list(range(x.shape.rank - 1)))
     scale = 1.0 / (tf.sqrt(variance) + 1e-6)
     self.log_scale.assign(tf.math.log(scale) / LOG_SCALE_FACTOR)

@@ -5,7 +5,7 @@ import scipy.linalg
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from glow_tf.bijectors.shapes import num_pixels
+from glow_tf.bijectors.shapes import as_image_batch, num_pixels
 
 tfb = tfp.bijectors
 
@@ -123,7 +123,9 @@ class Invertible1x1Conv(tfb.Bijector):
 
 def _mix_channels(x, matrix):
   """`matrix @ x_ij` at every pixel: a 1x1 convolution with kernel `matrix^T`."""
-  return tf.einsum("...c,dc->...d", x, matrix)
+  kernel = tf.transpose(matrix)[tf.newaxis, tf.newaxis]  # [1, 1, C_in, C_out]
+  # A convolution rather than an einsum: its gradient is several times cheaper on CPU.
+  return as_image_batch(x, lambda images: tf.nn.conv2d(images, kernel, strides=1, padding="VALID"))
 
 
 def _random_rotation(channels, rng):

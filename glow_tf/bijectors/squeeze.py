@@ -3,6 +3,8 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from glow_tf.bijectors.shapes import as_image_batch
+
 tfb = tfp.bijectors
 
 
@@ -54,18 +56,9 @@ def _half(size):
 
 def space_to_depth(x):
   """[..., H, W, C] -> [..., H/2, W/2, 4C]."""
-  return _as_image_batch(x, lambda images: tf.nn.space_to_depth(images, 2))
+  return as_image_batch(x, lambda images: tf.nn.space_to_depth(images, 2))
 
 
 def depth_to_space(y):
   """[..., H/2, W/2, 4C] -> [..., H, W, C]."""
-  return _as_image_batch(y, lambda images: tf.nn.depth_to_space(images, 2))
-
-
-def _as_image_batch(x, image_fn):
-  """Applies a 4-D image op to a tensor with any number of batch dimensions (none included)."""
-  if x.shape.rank == 4:
-    return image_fn(x)
-  batch_shape = tf.shape(x)[:-3]
-  y = image_fn(tf.reshape(x, tf.concat([[-1], tf.shape(x)[-3:]], axis=0)))
-  return tf.reshape(y, tf.concat([batch_shape, tf.shape(y)[1:]], axis=0))
+  return as_image_batch(y, lambda images: tf.nn.depth_to_space(images, 2))
