@@ -29,9 +29,19 @@ class Glow(tf.Module):
   ```
   """
 
-  def __init__(self, config: GlowConfig, seed=0, name="glow"):
+  def __init__(self, config: GlowConfig, seed=0, recompute_gradients=False, name="glow"):
+    """Builds the model.
+
+    Args:
+      config: the architecture.
+      seed: fixes the initial 1x1 convolutions, permutations and coupling weights.
+      recompute_gradients: recompute each flow step's activations in the backward pass instead of storing
+        them (gradient checkpointing), trading about a third more compute for memory on large images.
+      name: the module's name.
+    """
     super().__init__(name=name)
     self.config = config
+    self._recompute_gradients = recompute_gradients
     self._dtype = tf.as_dtype(config.dtype)
     self._rng = np.random.default_rng(seed)
     with self.name_scope:
@@ -52,16 +62,16 @@ class Glow(tf.Module):
     prefix = f"level{level}"
     layers = [tfb.Invert(glow_bijectors.Squeeze(name=f"{prefix}_squeeze"))]
     for step in range(config.steps_per_level):
-      step_prefix = f"{prefix}_step{step}"
-      layers += [
-          glow_bijectors.ActNorm(channels, dtype=self._dtype, name=f"{step_prefix}_actnorm"),
+      name = f"{prefix}_step{step}"
+      layers.append(glow_bijectors.FlowStep(
+          glow_bijectors.ActNorm(channels, dtype=self._dtype, name=f"{name}_actnorm"),
           glow_bijectors.Invertible1x1Conv(
-              channels, config.permutation, seed=self._next_seed(), dtype=self._dtype,
-              name=f"{step_prefix}_1x1_conv"),
+              channels, config.permutation, seed=self._next_seed(), dtype=self._dtype, name=f"{name}_1x1_conv"),
           glow_bijectors.AffineCoupling(
               channels, config.hidden_channels, config.coupling, seed=self._next_seed(), dtype=self._dtype,
-              name=f"{step_prefix}_coupling"),
-      ]
+              name=f"{name}_coupling"),
+          recompute_gradients=self._recompute_gradients,
+          name=name))
     if level < config.levels - 1:
       inner, path = self._level(level + 1, channels // 2)
       next_level = glow_bijectors.OnStayingHalf(inner, name=f"{prefix}_next_level")

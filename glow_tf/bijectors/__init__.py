@@ -2,6 +2,7 @@
 
 from glow_tf.bijectors.actnorm import ActNorm, data_dependent_initialization
 from glow_tf.bijectors.affine_coupling import AffineCoupling
+from glow_tf.bijectors.flow_step import FlowStep
 from glow_tf.bijectors.image_shape import ExpectImageShape
 from glow_tf.bijectors.invertible_1x1_conv import Invertible1x1Conv
 from glow_tf.bijectors.on_staying_half import OnStayingHalf
