@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import os
 
 COUPLINGS = ("affine", "additive")
 PERMUTATIONS = ("lu", "conv", "shuffle", "reverse")
@@ -113,8 +114,11 @@ class GlowConfig:
     return cls(**fields)
 
   def save(self, path: str) -> None:
-    with open(path, "w") as f:
+    """Writes the JSON atomically: a run killed mid-write leaves the old file or the new one, never half."""
+    temporary = f"{path}.tmp"
+    with open(temporary, "w") as f:
       f.write(self.to_json() + "\n")
+    os.replace(temporary, path)
 
   @classmethod
   def load(cls, path: str) -> "GlowConfig":

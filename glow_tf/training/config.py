@@ -1,0 +1,88 @@
+"""`TrainConfig`: everything about a training run that is not the model's architecture."""
+
+import dataclasses
+import json
+
+OPTIMIZERS = ("adamax", "adam")
+STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+  """How to train a Glow model.
+
+  Attributes:
+    dataset: a name from `glow_tf.data.DATASET_NAMES`, or `folder:PATH`.
+    data_dir: where tensorflow_datasets keeps (or downloads) its data; None for its default.
+    model_dir: checkpoints, config.json, TensorBoard logs and sample grids go here; a run resumes from it.
+    batch_size: the global batch, split across replicas.
+    learning_rate: the peak learning rate, reached after `warmup_steps` of linear warm-up.
+    warmup_steps: steps of linear warm-up from 0 (longer warm-up is the cure for Glow's early NaNs).
+    optimizer: `"adamax"` (the reference's) or `"adam"`.
+    clip_gradient_norm: clip the global gradient norm to this; 0 disables clipping.
+    recompute_gradients: gradient checkpointing per flow step: less memory, about a third more compute.
+    steps: training steps in all (a resumed run continues to this count).
+    seed: fixes the model's initialisation, the data order and the sample grids.
+    checkpoint_every, eval_every, sample_every, log_every: intervals in steps (0 disables eval/samples).
+    eval_batches: test batches per evaluation (0: the whole test split).
+    temperatures: the sample grids' temperatures.
+    num_samples: images per sample grid.
+    conditional: condition the model on the dataset's labels.
+    xla: compile the training step with XLA.
+    strategy: `"auto"` (all local GPUs, else one device), `"default"`, `"mirrored"`, `"multi_worker"`
+      (machines from TF_CONFIG) or `"tpu"`.
+    init_batch_size: images for ActNorm's data-dependent initialisation (the reference uses 256).
+    max_nonfinite_steps: stop after this many consecutive steps with non-finite loss or gradients.
+  """
+
+  dataset: str = "digits"
+  data_dir: str | None = None
+  model_dir: str = "runs/digits"
+  batch_size: int = 64
+  learning_rate: float = 1e-3
+  warmup_steps: int = 200
+  optimizer: str = "adamax"
+  clip_gradient_norm: float = 0.0
+  recompute_gradients: bool = False
+  steps: int = 2000
+  seed: int = 0
+  checkpoint_every: int = 500
+  eval_every: int = 500
+  sample_every: int = 500
+  log_every: int = 50
+  eval_batches: int = 0
+  temperatures: tuple[float, ...] = (0.0, 0.5, 0.7, 1.0)
+  num_samples: int = 64
+  conditional: bool = False
+  xla: bool = False
+  strategy: str = "auto"
+  init_batch_size: int = 256
+  max_nonfinite_steps: int = 20
+
+  def __post_init__(self):
+    object.__setattr__(self, "temperatures", tuple(float(t) for t in self.temperatures))
+    positive = ("batch_size", "steps", "checkpoint_every", "log_every", "init_batch_size", "max_nonfinite_steps",
+                "num_samples")
+    for name in positive:
+      value = getattr(self, name)
+      if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a whole number >= 1, got {value!r}.")
+    for name in ("warmup_steps", "eval_every", "sample_every", "eval_batches"):
+      value = getattr(self, name)
+      if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{name} must be a whole number >= 0, got {value!r}.")
+    if not self.learning_rate > 0:
+      raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}.")
+    if not self.clip_gradient_norm >= 0:
+      raise ValueError(f"clip_gradient_norm must be >= 0 (0 disables clipping), got {self.clip_gradient_norm!r}.")
+    if self.optimizer not in OPTIMIZERS:
+      raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
+    if self.strategy not in STRATEGIES:
+      raise ValueError(f"Unknown strategy {self.strategy!r}; choose one of {', '.join(STRATEGIES)}.")
+    if not self.temperatures or any(t < 0 for t in self.temperatures):
+      raise ValueError(f"temperatures must be one or more values >= 0, got {self.temperatures!r}.")
+    if not self.model_dir:
+      raise ValueError("model_dir must name a directory.")
+
+  def to_json(self) -> str:
+    return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)

@@ -1,0 +1,168 @@
+"""`train`: the whole run, from a dataset name to checkpoints, TensorBoard logs and sample grids."""
+
+import dataclasses
+import os
+import time
+
+import tensorflow as tf
+import tqdm
+
+from glow_tf import data
+from glow_tf.evaluation import evaluate_bits_per_dim
+from glow_tf.sampling import SampleGrids
+from glow_tf.training import run_directory
+from glow_tf.training.strategy import make_strategy
+from glow_tf.training.trainer import Trainer
+
+
+class TrainingDiverged(RuntimeError):
+  """Too many consecutive steps had a non-finite loss or gradient."""
+
+
+@dataclasses.dataclass
+class TrainResult:
+  step: int
+  train_bits_per_dim: float
+  test_bits_per_dim: float | None
+  skipped_steps: int
+  checkpoint: str
+  samples_dir: str
+  logs_dir: str
+
+
+def train(glow_config, train_config, strategy=None, log=print):
+  """Trains (or resumes training of) a Glow model in `train_config.model_dir`; returns a `TrainResult`."""
+  model_dir = train_config.model_dir
+  run_directory.prepare(model_dir, glow_config, train_config)
+  strategy = strategy or make_strategy(train_config.strategy)
+  trainer = Trainer(glow_config, train_config, strategy)
+  # Each (re)start draws its data-order seed from here; checkpointed, so a resumed run is reproducible.
+  data_rng = tf.random.Generator.from_seed(train_config.seed)
+  manager = run_directory.checkpoint_manager(trainer.checkpoint(data_rng=data_rng), model_dir)
+  if manager.restore_or_initialize():
+    log(f"Resuming from {manager.latest_checkpoint} at step {int(trainer.step)}.")
+  run = _Run(trainer, manager, data_rng, log)
+  return run.train()
+
+
+class _Run:
+  """The state of one invocation of `train`: data, writers and progress."""
+
+  def __init__(self, trainer, manager, data_rng, log):
+    self.trainer, self.manager, self.log = trainer, manager, log
+    self.config, self.train_config = trainer.glow_config, trainer.train_config
+    self.model_dir = self.train_config.model_dir
+    self.data_seed = int(data_rng.uniform_full_int([], tf.int32))
+    self.writer = tf.summary.create_file_writer(run_directory.logs_dir(self.model_dir))
+    self.grids = SampleGrids(trainer.glow)
+    self.test_bits_per_dim = None
+
+  def _pipeline(self, split, batch_size, training):
+    tc = self.train_config
+    return data.make_pipeline(
+        tc.dataset, self.config, split=split, batch_size=batch_size, training=training, seed=self.data_seed,
+        data_dir=tc.data_dir, with_labels=tc.conditional)
+
+  def train(self):
+    trainer, tc = self.trainer, self.train_config
+    start = int(trainer.step)
+    if start < tc.steps:
+      if not bool(trainer.initialized.numpy()):
+        trainer.initialize(next(iter(self._pipeline("train", tc.init_batch_size, training=True))))
+      train_bpd = self._loop(start)
+    else:
+      self.log(f"{self.model_dir} has already trained for {start} of {tc.steps} steps.")
+      train_bpd = float("nan")
+    step = int(trainer.step)
+    if self.manager.latest_checkpoint is None or not self.manager.latest_checkpoint.endswith(f"-{step}"):
+      self.manager.save(checkpoint_number=step)
+    if tc.eval_every:
+      self._evaluate(step)
+    if tc.sample_every:
+      self._write_samples(step)
+    result = TrainResult(
+        step=step, train_bits_per_dim=train_bpd, test_bits_per_dim=self.test_bits_per_dim,
+        skipped_steps=int(trainer.skipped_steps), checkpoint=self.manager.latest_checkpoint,
+        samples_dir=run_directory.samples_dir(self.model_dir), logs_dir=run_directory.logs_dir(self.model_dir))
+    self.log(f"Checkpoint: {result.checkpoint}\nSamples: {result.samples_dir}\n"
+             f"TensorBoard: tensorboard --logdir {result.logs_dir}")
+    return result
+
+  def _loop(self, start):
+    trainer, tc = self.trainer, self.train_config
+    batches = trainer.strategy.experimental_distribute_dataset(self._pipeline("train", tc.batch_size, True))
+    progress = tqdm.tqdm(total=tc.steps, initial=start, unit="step", desc="train", dynamic_ncols=True)
+    consecutive_nonfinite, bpd, last_time = 0, float("nan"), time.perf_counter()
+    try:
+      for batch in batches:
+        metrics = trainer.train_step(batch)
+        step = int(trainer.step)
+        now = time.perf_counter()
+        images_per_second, last_time = tc.batch_size / (now - last_time), now
+        progress.update(1)
+        if bool(metrics["finite"]):
+          consecutive_nonfinite, bpd = 0, float(metrics["bits_per_dim"])
+        else:
+          consecutive_nonfinite += 1
+          if consecutive_nonfinite >= tc.max_nonfinite_steps:
+            raise TrainingDiverged(
+                f"{consecutive_nonfinite} consecutive steps up to step {step} had a non-finite loss or gradient; "
+                f"stopped. The last checkpoint, {self.manager.latest_checkpoint}, is intact. Try a lower "
+                f"--learning_rate, a longer --warmup_steps or --clip_gradient_norm, and check the data.")
+        if step % tc.log_every == 0 or step == tc.steps:
+          progress.set_postfix(bpd=f"{bpd:.3f}", img_s=f"{images_per_second:.0f}", refresh=False)
+          self._log_scalars(step, metrics, images_per_second)
+        if step % tc.checkpoint_every == 0:
+          self.manager.save(checkpoint_number=step)
+        if tc.eval_every and step % tc.eval_every == 0 and step < tc.steps:
+          self._evaluate(step)
+        if tc.sample_every and step % tc.sample_every == 0 and step < tc.steps:
+          self._write_samples(step)
+        if step >= tc.steps:
+          break
+    except KeyboardInterrupt:
+      self.manager.save(checkpoint_number=int(trainer.step))
+      self.log(f"\nInterrupted; saved {self.manager.latest_checkpoint}. Run the same command to resume.")
+      raise
+    finally:
+      progress.close()
+    return bpd
+
+  def _log_scalars(self, step, metrics, images_per_second):
+    with self.writer.as_default(step=step):
+      tf.summary.scalar("train/bits_per_dim", metrics["bits_per_dim"])
+      tf.summary.scalar("train/gradient_norm", metrics["gradient_norm"])
+      tf.summary.scalar("train/learning_rate", self.trainer.learning_rate())
+      tf.summary.scalar("train/images_per_second", images_per_second)
+      tf.summary.scalar("train/skipped_steps", self.trainer.skipped_steps)
+
+  def _evaluate(self, step):
+    tc = self.train_config
+    mean, standard_error, count = evaluate_bits_per_dim(
+        self.trainer.glow, self._pipeline("test", tc.batch_size, training=False), tc.conditional,
+        max_batches=tc.eval_batches)
+    self.test_bits_per_dim = mean
+    with self.writer.as_default(step=step):
+      tf.summary.scalar("test/bits_per_dim", mean)
+    tqdm.tqdm.write(f"step {step}: test bits/dim {mean:.4f} ± {standard_error:.4f} ({count} images)")
+
+  def _write_samples(self, step):
+    tc = self.train_config
+    labels, columns = self._sample_labels()
+    written = self.grids.write(
+        run_directory.samples_dir(self.model_dir), f"step{step:07d}", tc.temperatures, tc.num_samples,
+        labels=labels, seed=(tc.seed, 0), columns=columns)
+    with self.writer.as_default(step=step):
+      for temperature, _, grid in written:
+        tf.summary.image(f"samples/T={temperature:g}", grid[None])
+
+  def _sample_labels(self):
+    """Labels for conditional sample grids: one class per column, or the test set's attribute vectors."""
+    tc, num_classes = self.train_config, self.config.num_classes
+    if not tc.conditional:
+      return None, None
+    info = data.dataset_info(tc.dataset, self.config.image_shape[0])
+    if not info.multi_label:
+      return tf.range(tc.num_samples, dtype=tf.int32) % num_classes, num_classes
+    labels = self._pipeline("test", tc.num_samples, training=False).take(1).get_single_element()[1]
+    return tf.convert_to_tensor(labels), None

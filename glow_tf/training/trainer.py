@@ -1,0 +1,86 @@
+"""The model, its optimiser and the training step, built in a `tf.distribute` strategy's scope."""
+
+import keras
+import tensorflow as tf
+
+from glow_tf.model import Glow
+from glow_tf.objective import bits_per_dim
+from glow_tf.training.schedule import LinearWarmup
+
+
+def make_optimizer(train_config):
+  schedule = LinearWarmup(train_config.learning_rate, train_config.warmup_steps)
+  if train_config.optimizer == "adamax":
+    return keras.optimizers.Adamax(schedule)
+  return keras.optimizers.Adam(schedule)
+
+
+class Trainer:
+  """Holds a `Glow`, its Keras optimiser and step counters; `train_step` does one update.
+
+  The loss is the batch's mean bits/dim. Each replica's gradient is of its share of that mean (its
+  examples' bits/dim summed and divided by the global batch), so the summed gradients equal a single
+  device's on the whole batch. Steps with a non-finite loss or gradient change nothing but the counters.
+  """
+
+  def __init__(self, glow_config, train_config, strategy=None):
+    self.strategy = strategy or tf.distribute.get_strategy()
+    self.glow_config, self.train_config = glow_config, train_config
+    with self.strategy.scope():
+      self.glow = Glow(glow_config, seed=train_config.seed, recompute_gradients=train_config.recompute_gradients)
+      self.optimizer = make_optimizer(train_config)
+      # Built now, so that no optimiser variable is created inside the traced step.
+      self.optimizer.build(self.glow.trainable_variables)
+      self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+      self.skipped_steps = tf.Variable(0, dtype=tf.int64, trainable=False, name="skipped_steps")
+      self.initialized = tf.Variable(False, trainable=False, name="initialized")
+    self._replica_gradients = tf.function(self._replica_gradients_fn, jit_compile=train_config.xla)
+    self.train_step = tf.function(self._train_step_fn)
+
+  def checkpoint(self, **extra):
+    """A `tf.train.Checkpoint` of everything a resumed run needs, plus `extra` objects."""
+    return tf.train.Checkpoint(
+        model=self.glow, optimizer=self.optimizer, step=self.step, skipped_steps=self.skipped_steps,
+        initialized=self.initialized, **extra)
+
+  def initialize(self, batch):
+    """Data-dependent ActNorm initialisation from `batch` (x or (x, labels)); only ever once per run."""
+    if bool(self.initialized.numpy()):
+      return
+    x, labels = self._unpack(batch)
+    self.glow.initialize(x, labels)
+    self.initialized.assign(True)
+
+  def learning_rate(self):
+    return self.optimizer.learning_rate
+
+  def _unpack(self, batch):
+    if self.train_config.conditional:
+      return batch
+    return batch, None
+
+  def _replica_gradients_fn(self, batch):
+    x, labels = self._unpack(batch)
+    with tf.GradientTape() as tape:
+      bpd = bits_per_dim(self.glow.log_prob(x, labels), self.glow_config.num_dims, self.glow_config.n_bins)
+      loss = tf.reduce_sum(bpd) / self.train_config.batch_size
+    return tf.reduce_sum(bpd), tape.gradient(loss, self.glow.trainable_variables)
+
+  def _train_step_fn(self, batch):
+    bpd_sum, gradients = self.strategy.run(self._replica_gradients, args=(batch,))
+    reduce = lambda t: self.strategy.reduce(tf.distribute.ReduceOp.SUM, t, axis=None)
+    bpd = reduce(bpd_sum) / self.train_config.batch_size
+    gradients = [reduce(g) for g in gradients]
+    gradient_norm = tf.linalg.global_norm(gradients)
+    finite = tf.math.is_finite(bpd) & tf.math.is_finite(gradient_norm)
+    if self.train_config.clip_gradient_norm:
+      gradients, _ = tf.clip_by_global_norm(gradients, self.train_config.clip_gradient_norm, use_norm=gradient_norm)
+
+    def apply():
+      self.optimizer.apply_gradients(zip(gradients, self.glow.trainable_variables))
+      return tf.constant(True)
+
+    tf.cond(finite, apply, lambda: tf.constant(False))
+    self.step.assign_add(1)
+    self.skipped_steps.assign_add(tf.cast(tf.logical_not(finite), tf.int64))
+    return {"bits_per_dim": bpd, "gradient_norm": gradient_norm, "finite": finite}

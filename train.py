@@ -1,0 +1,107 @@
+"""Trains Glow: `python train.py` (digits, minutes on a CPU) or `python train.py --dataset=celeb_a`.
+
+Model flags left unset take the dataset's defaults (see glow_tf/training/presets.py); a run resumes from
+--model_dir, whose saved config.json then fixes the model.
+"""
+
+import dataclasses
+import math
+import sys
+
+from absl import app, flags
+
+FLAGS = flags.FLAGS
+
+# Model (GlowConfig); None means "the dataset's default" or, when resuming, "as saved in --model_dir".
+flags.DEFINE_integer("image_size", None, "Height and width of the images (default: the dataset's).")
+flags.DEFINE_integer("levels", None, "Multi-scale levels L.")
+flags.DEFINE_integer("steps_per_level", None, "Flow steps K per level.")
+flags.DEFINE_integer("hidden_channels", None, "Width W of the coupling networks.")
+flags.DEFINE_enum("coupling", None, ["affine", "additive"], "Coupling layer.")
+flags.DEFINE_enum("permutation", None, ["lu", "conv", "shuffle", "reverse"], "Channel mixing before couplings.")
+flags.DEFINE_boolean("learn_top_prior", None, "Learn the top latent's prior (default: yes).")
+flags.DEFINE_integer("n_bits", None, "Bits per pixel kept from 8-bit data (celeb_a: 5).")
+flags.DEFINE_enum("dtype", None, ["float32", "float64"], "Floating-point type of the model.")
+flags.DEFINE_boolean("conditional", False, "Condition the model on the dataset's labels (classes or attributes).")
+
+# The run (TrainConfig).
+flags.DEFINE_string("dataset", "digits", "digits (embedded), celeb_a, cifar10, mnist, fashion_mnist, svhn_cropped, "
+                    "or folder:PATH for your own images.")
+flags.DEFINE_string("data_dir", None, "tensorflow_datasets data directory.")
+flags.DEFINE_string("model_dir", None, "Checkpoints, logs and samples (default: runs/<dataset>).")
+flags.DEFINE_integer("batch_size", None, "Global batch size.")
+flags.DEFINE_float("learning_rate", None, "Peak learning rate.")
+flags.DEFINE_integer("warmup_steps", None, "Linear learning-rate warm-up steps.")
+flags.DEFINE_enum("optimizer", None, ["adamax", "adam"], "Optimiser (default: adamax, as the reference).")
+flags.DEFINE_float("clip_gradient_norm", None, "Clip the global gradient norm (0: no clipping).")
+flags.DEFINE_boolean("recompute_gradients", None, "Gradient checkpointing per flow step, for large images.")
+flags.DEFINE_integer("steps", None, "Training steps in all.")
+flags.DEFINE_float("epochs", None, "Train for this many passes over the training split instead of --steps.")
+flags.DEFINE_integer("seed", None, "Random seed.")
+flags.DEFINE_integer("checkpoint_every", None, "Steps between checkpoints.")
+flags.DEFINE_integer("eval_every", None, "Steps between test-set evaluations (0: never).")
+flags.DEFINE_integer("sample_every", None, "Steps between sample grids (0: never).")
+flags.DEFINE_integer("log_every", None, "Steps between TensorBoard scalars.")
+flags.DEFINE_integer("eval_batches", None, "Test batches per evaluation (0: all).")
+flags.DEFINE_list("temperatures", None, "Sample-grid temperatures, e.g. 0,0.5,0.7,1.")
+flags.DEFINE_integer("num_samples", None, "Images per sample grid.")
+flags.DEFINE_boolean("xla", None, "Compile the training step with XLA.")
+flags.DEFINE_enum("strategy", None, ["auto", "default", "mirrored", "multi_worker", "tpu"],
+                  "tf.distribute strategy (auto: all local GPUs, else one device).")
+flags.DEFINE_integer("init_batch_size", None, "Images for ActNorm's data-dependent initialisation.")
+flags.DEFINE_integer("max_nonfinite_steps", None, "Stop after this many consecutive non-finite steps.")
+
+_MODEL_FLAGS = ("levels", "steps_per_level", "hidden_channels", "coupling", "permutation", "learn_top_prior", "n_bits",
+                "dtype")
+_RUN_FLAGS = ("data_dir", "model_dir", "batch_size", "learning_rate", "warmup_steps", "optimizer",
+              "clip_gradient_norm", "recompute_gradients", "steps", "seed", "checkpoint_every", "eval_every",
+              "sample_every", "log_every", "eval_batches", "num_samples", "xla", "strategy", "init_batch_size",
+              "max_nonfinite_steps")
+
+
+def configs_from_flags():
+  """(GlowConfig, TrainConfig) from the flags, the dataset's defaults and a resumed run's config.json."""
+  from glow_tf import data, training  # Imported here so that --help answers without loading TensorFlow.
+
+  model_defaults, run_defaults = training.dataset_defaults(FLAGS.dataset, FLAGS.image_size, FLAGS.conditional)
+  overrides = {name: FLAGS[name].value for name in _MODEL_FLAGS if FLAGS[name].value is not None}
+  run = {**run_defaults, **{name: FLAGS[name].value for name in _RUN_FLAGS if FLAGS[name].value is not None}}
+  run.update(dataset=FLAGS.dataset, conditional=FLAGS.conditional)
+  if FLAGS.temperatures is not None:
+    try:
+      run["temperatures"] = tuple(float(t) for t in FLAGS.temperatures)
+    except ValueError:
+      raise ValueError(f"--temperatures takes numbers, e.g. 0,0.5,0.7,1; got {','.join(FLAGS.temperatures)}.")
+  glow_config = training.resolve_config(run["model_dir"], model_defaults, overrides)
+  if FLAGS.epochs is not None:
+    if FLAGS.steps is not None:
+      raise ValueError("Give --steps or --epochs, not both.")
+    num_train = data.dataset_info(FLAGS.dataset, FLAGS.image_size).num_train
+    if not num_train or FLAGS.epochs <= 0:
+      raise ValueError(f"--epochs needs a positive number and a dataset of known size; use --steps for {FLAGS.dataset}.")
+    run["steps"] = max(1, math.ceil(FLAGS.epochs * num_train / run["batch_size"]))
+  return glow_config, training.TrainConfig(**run)
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+  from glow_tf import data, training
+
+  try:
+    glow_config, train_config = configs_from_flags()
+  except (ValueError, data.DatasetUnavailableError) as error:
+    raise app.UsageError(str(error))
+  print(f"Training Glow on {train_config.dataset} in {train_config.model_dir}:\n{glow_config}")
+  try:
+    result = training.train(glow_config, train_config)
+  except (training.TrainingDiverged, training.ConfigMismatchError, data.DatasetUnavailableError, OSError) as error:
+    print(f"train.py: {error}", file=sys.stderr)
+    return 1
+  summary = {key: value for key, value in dataclasses.asdict(result).items() if "bits" in key or "step" in key}
+  print(f"Done: {summary}")
+  return 0
+
+
+if __name__ == "__main__":
+  app.run(main)
