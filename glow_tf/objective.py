@@ -25,7 +25,9 @@ def preprocess(pixels, pixel_levels, n_bins, dtype=tf.float32, noise_seed=None):
     `dtype` tensor of the same shape, in [-0.5, 0.5).
   """
   pixels = tf.cast(pixels, dtype)
-  bins = tf.floor(pixels * (n_bins / pixel_levels))
+  # pixels * n_bins is exact and the division correctly rounded, so a whole quotient stays whole; the
+  # rounded ratio n_bins / pixel_levels would put some exact multiples (e.g. 25 of 100 levels) a bin low.
+  bins = tf.floor(pixels * n_bins / pixel_levels)
   x = bins / n_bins - 0.5
   if noise_seed is not None:
     x += tf.random.stateless_uniform(tf.shape(x), noise_seed, maxval=1.0 / n_bins, dtype=dtype)
