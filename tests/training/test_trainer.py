@@ -1,0 +1,140 @@
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from glow_tf import GlowConfig
+from glow_tf.training import ConfigMismatchError, TrainConfig, Trainer, resolve_config
+from glow_tf.training.schedule import LinearWarmup
+
+TINY = GlowConfig(image_shape=(4, 4, 3), levels=2, steps_per_level=2, hidden_channels=8)
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def batch(size=8, seed=1):
+  return tf.random.stateless_uniform([size, 4, 4, 3], [seed, 2], -0.5, 0.5)
+
+
+def test_steps_lower_bits_per_dim_and_count():
+  trainer = Trainer(TINY, TrainConfig(batch_size=8, warmup_steps=0, learning_rate=1e-2))
+  x = batch()
+  trainer.initialize(x)
+  first = float(trainer.train_step(x)["bits_per_dim"])
+  for _ in range(10):
+    last = float(trainer.train_step(x)["bits_per_dim"])
+  assert last < first - 0.1
+  assert int(trainer.step) == 11 and int(trainer.optimizer.iterations) == 11
+
+
+def test_non_finite_steps_are_skipped_and_counted():
+  trainer = Trainer(TINY, TrainConfig(batch_size=8))
+  x = batch()
+  trainer.initialize(x)
+  before = [v.numpy() for v in trainer.glow.trainable_variables]
+  poisoned = tf.tensor_scatter_nd_update(x, [[0, 0, 0, 0]], [np.nan])
+  metrics = trainer.train_step(poisoned)
+  assert not bool(metrics["finite"])
+  assert int(trainer.skipped_steps) == 1 and int(trainer.step) == 1
+  assert int(trainer.optimizer.iterations) == 0
+  for old, variable in zip(before, trainer.glow.trainable_variables):
+    np.testing.assert_array_equal(variable.numpy(), old)
+
+
+def test_initialize_happens_once():
+  trainer = Trainer(TINY, TrainConfig(batch_size=8))
+  trainer.initialize(batch(seed=1))
+  actnorm = trainer.glow.bijector.bijectors[1].bijectors[1].actnorm
+  initialised = actnorm.bias.numpy()
+  trainer.initialize(batch(seed=2) * 3.0)
+  np.testing.assert_array_equal(actnorm.bias.numpy(), initialised)
+
+
+def test_gradient_clipping_reports_the_unclipped_norm_and_bounds_the_update():
+  config = TrainConfig(batch_size=8, warmup_steps=0, clip_gradient_norm=1e-3, optimizer="adam")
+  trainer = Trainer(TINY, config)
+  trainer.initialize(batch())
+  metrics = trainer.train_step(batch())
+  assert float(metrics["gradient_norm"]) > 1e-3
+
+
+def test_conditional_step_uses_labels():
+  config = TrainConfig(batch_size=4, conditional=True, warmup_steps=0, learning_rate=1e-2)
+  trainer = Trainer(GlowConfig(**{**TINY.__dict__, "num_classes": 3}), config)
+  x, labels = batch(4), tf.constant([0, 1, 2, 0])
+  trainer.initialize((x, labels))
+  for _ in range(3):
+    trainer.train_step((x, labels))
+  weights = trainer.glow._path_to_top_prior[-1].label_weights.numpy()
+  assert np.abs(weights).max() > 0
+
+
+def test_linear_warmup():
+  schedule = LinearWarmup(1e-3, warmup_steps=10)
+  np.testing.assert_allclose([float(schedule(s)) for s in (0, 4, 9, 50)], [1e-4, 5e-4, 1e-3, 1e-3], rtol=1e-6)
+  assert float(LinearWarmup(2e-3, 0)(0)) == pytest.approx(2e-3)
+
+
+def test_resolve_config_takes_the_saved_config_and_refuses_contradictions(tmp_path):
+  defaults = dict(image_shape=(8, 8, 1), levels=2, steps_per_level=4, hidden_channels=16, pixel_levels=17)
+  new = resolve_config(str(tmp_path), defaults, {"hidden_channels": 32})
+  assert new.hidden_channels == 32
+  new.save(str(tmp_path / "config.json"))
+  assert resolve_config(str(tmp_path), defaults, {}) == new
+  assert resolve_config(str(tmp_path), defaults, {"hidden_channels": 32}) == new
+  with pytest.raises(ConfigMismatchError, match="hidden_channels=64 \\(trained with 32\\).*another --model_dir"):
+    resolve_config(str(tmp_path), defaults, {"hidden_channels": 64})
+
+
+@pytest.mark.parametrize("fields, message", [
+    (dict(batch_size=0), "batch_size must be a whole number >= 1"),
+    (dict(learning_rate=-1.0), "learning_rate must be positive"),
+    (dict(optimizer="sgd"), "choose one of adamax, adam"),
+    (dict(strategy="horovod"), "choose one of auto"),
+    (dict(temperatures=()), "temperatures"),
+    (dict(clip_gradient_norm=-1.0), "clip_gradient_norm"),
+    (dict(eval_every=-5), "eval_every must be a whole number >= 0"),
+])
+def test_bad_train_configs_are_refused_clearly(fields, message):
+  with pytest.raises(ValueError, match=message):
+    TrainConfig(**fields)
+
+
+MIRRORED_SCRIPT = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    sys.path.insert(0, sys.argv[1])
+    from glow_tf import GlowConfig
+    from glow_tf.training import TrainConfig, Trainer
+
+    config = GlowConfig(image_shape=(4, 4, 3), levels=2, steps_per_level=2, hidden_channels=8)
+    train_config = TrainConfig(batch_size=8, warmup_steps=0, clip_gradient_norm=5.0)
+    x = tf.random.stateless_uniform([8, 4, 4, 3], [3, 4], -0.5, 0.5)
+    results = []
+    for strategy in (tf.distribute.get_strategy(), tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])):
+      trainer = Trainer(config, train_config, strategy)
+      trainer.initialize(x)
+      batches = strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors(x).repeat(3))
+      losses = [float(trainer.train_step(b)["bits_per_dim"]) for b in batches]
+      results.append((strategy.num_replicas_in_sync, losses, [v.numpy() for v in trainer.glow.trainable_variables]))
+    (single, single_losses, single_weights), (mirrored, mirrored_losses, mirrored_weights) = results
+    assert (single, mirrored) == (1, 2)
+    np.testing.assert_allclose(mirrored_losses, single_losses, rtol=1e-5)
+    moved = max(np.abs(w - w0).max() for w, w0 in zip(single_weights, mirrored_weights))
+    changed = max(np.abs(w).max() for w in single_weights)
+    for a, b in zip(single_weights, mirrored_weights):
+      np.testing.assert_allclose(b, a, atol=2e-4)
+    print("MIRRORED_OK", single_losses, moved)
+""")
+
+
+def test_mirrored_step_on_two_cpu_replicas_matches_a_single_device_step():
+  # Logical devices must be set before TensorFlow starts, so this runs in its own process.
+  result = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT, REPO], capture_output=True, text=True, timeout=300)
+  assert "MIRRORED_OK" in result.stdout, result.stderr[-3000:]
