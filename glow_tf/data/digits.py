@@ -1,0 +1,55 @@
+"""`digits`: scikit-learn's 8x8 handwritten digits, shipped with scikit-learn: the dataset that needs no download.
+
+The 1797 images have 17 grey levels (0..16), modelled as such (`pixel_levels=17`). The split is fixed: the first
+1500 images train and the last 297 test (each split holds every digit in near-equal numbers, as the images
+cycle through the classes).
+"""
+
+import functools
+
+import numpy as np
+import tensorflow as tf
+
+from glow_tf.data.info import DatasetInfo, resolve_image_size
+
+NAME = "digits"
+IMAGE_SIZE = 8
+PIXEL_LEVELS = 17
+NUM_TRAIN = 1500
+NUM_TEST = 297
+SPLITS = ("train", "test", "all")
+
+
+def info(image_size=None):
+  size = resolve_image_size(NAME, image_size, IMAGE_SIZE, choices=(IMAGE_SIZE,))
+  return DatasetInfo(
+      name=NAME,
+      image_shape=(size, size, 1),
+      pixel_levels=PIXEL_LEVELS,
+      num_classes=10,
+      label_names=tuple(str(digit) for digit in range(10)),
+      multi_label=False,
+      default_n_bits=8,
+      train_split="train",
+      test_split="test",
+      num_train=NUM_TRAIN,
+      num_test=NUM_TEST)
+
+
+def load(split, image_size=None):
+  """Unbatched `{'image': uint8 [8, 8, 1] in 0..16, 'label': int32 []}` of `split` ('train', 'test' or 'all')."""
+  info(image_size)  # Checks the size.
+  images, labels = _arrays()
+  rows = {"train": slice(0, NUM_TRAIN), "test": slice(NUM_TRAIN, None), "all": slice(None)}
+  if split not in rows:
+    raise ValueError(f"Unknown split {split!r} for {NAME}; choose one of {', '.join(map(repr, SPLITS))}.")
+  return tf.data.Dataset.from_tensor_slices({"image": images[rows[split]], "label": labels[rows[split]]})
+
+
+@functools.lru_cache(maxsize=1)
+def _arrays():
+  # Imported here: scikit-learn is only needed by whoever asks for digits.
+  from sklearn.datasets import load_digits
+  digits = load_digits()
+  images = digits.images.astype(np.uint8)[..., np.newaxis]  # [1797, 8, 8, 1]
+  return images, digits.target.astype(np.int32)
