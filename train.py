@@ -8,7 +8,7 @@ import dataclasses
 import math
 import sys
 
-from absl import app, flags
+from absl import app, flags, logging
 
 FLAGS = flags.FLAGS
 
@@ -85,13 +85,16 @@ def configs_from_flags():
 
 def main(argv):
   if len(argv) > 1:
-    raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    print(f"train.py: error: Unexpected arguments: {' '.join(argv[1:])}; flags look like --steps=100.", file=sys.stderr)
+    return 2
+  logging.set_verbosity(logging.WARNING)  # TensorFlow's checkpoint chatter would break the progress bar.
   from glow_tf import data, training
 
   try:
     glow_config, train_config = configs_from_flags()
   except (ValueError, data.DatasetUnavailableError) as error:
-    raise app.UsageError(str(error))
+    print(f"train.py: error: {error}\n(python train.py --help lists the flags.)", file=sys.stderr)
+    return 2
   print(f"Training Glow on {train_config.dataset} in {train_config.model_dir}:\n{glow_config}")
   try:
     result = training.train(glow_config, train_config)

@@ -2,6 +2,7 @@
 
 import dataclasses
 import os
+import sys
 import time
 
 import tensorflow as tf
@@ -91,7 +92,9 @@ class _Run:
   def _loop(self, start):
     trainer, tc = self.trainer, self.train_config
     batches = trainer.strategy.experimental_distribute_dataset(self._pipeline("train", tc.batch_size, True))
-    progress = tqdm.tqdm(total=tc.steps, initial=start, unit="step", desc="train", dynamic_ncols=True)
+    # Redirected to a file, a bar redrawn ten times a second would bury everything else.
+    progress = tqdm.tqdm(total=tc.steps, initial=start, unit="step", desc="train", dynamic_ncols=True,
+                         mininterval=0.1 if sys.stderr.isatty() else 30)
     consecutive_nonfinite, bpd, last_time = 0, float("nan"), time.perf_counter()
     try:
       for batch in batches:

@@ -1,0 +1,113 @@
+"""train.py as a user runs it: a subprocess on the embedded digits."""
+
+import glob
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from glow_tf import GlowConfig
+from glow_tf.training import TrainConfig, Trainer
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SMALL = ["--levels=2", "--steps_per_level=2", "--hidden_channels=16", "--batch_size=32", "--init_batch_size=64"]
+
+
+def run_train(*flags, timeout=600):
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+  return subprocess.run([sys.executable, os.path.join(REPO, "train.py"), *flags], capture_output=True, text=True,
+                        timeout=timeout, cwd=REPO, env=env)
+
+
+def restored(model_dir):
+  """A Trainer holding the run's latest checkpoint, as the run itself would restore it."""
+  trainer = Trainer(GlowConfig.load(os.path.join(model_dir, "config.json")), TrainConfig())
+  latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
+  trainer.checkpoint().restore(latest).expect_partial()
+  return trainer
+
+
+def checkpoint_step(model_dir):
+  latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
+  return None if latest is None else int(latest.rsplit("-", 1)[1])
+
+
+@pytest.mark.slow
+def test_train_py_trains_digits_end_to_end(tmp_path):
+  model_dir = str(tmp_path / "run")
+  result = run_train(f"--model_dir={model_dir}", "--steps=20", "--checkpoint_every=10", "--eval_every=20",
+                     "--sample_every=20", "--num_samples=16", "--temperatures=0,0.7", *SMALL)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert checkpoint_step(model_dir) == 20
+  assert os.path.exists(os.path.join(model_dir, "config.json"))
+  assert glob.glob(os.path.join(model_dir, "logs", "events.out.tfevents.*"))
+  grids = sorted(glob.glob(os.path.join(model_dir, "samples", "step0000020_T*.png")))
+  assert [os.path.basename(g) for g in grids] == ["step0000020_T0.7.png", "step0000020_T0.png"]
+  grid = tf.io.decode_png(tf.io.read_file(grids[0])).numpy()
+  assert grid.shape[-1] == 1 and grid.std() > 0
+  assert "test bits/dim" in result.stderr + result.stdout
+  assert f"Checkpoint: {model_dir}" in result.stdout and "tensorboard --logdir" in result.stdout
+
+
+@pytest.mark.slow
+def test_a_run_killed_after_its_first_checkpoint_resumes_where_it_stopped(tmp_path):
+  model_dir = str(tmp_path / "run")
+  flags = [f"--model_dir={model_dir}", "--checkpoint_every=5", "--eval_every=0", "--sample_every=0", *SMALL]
+  process = subprocess.Popen([sys.executable, os.path.join(REPO, "train.py"), "--steps=100000", *flags],
+                             cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  try:
+    deadline = time.time() + 300
+    while checkpoint_step(model_dir) is None and time.time() < deadline and process.poll() is None:
+      time.sleep(0.5)
+    killed_at = checkpoint_step(model_dir)
+    assert killed_at is not None, "no checkpoint appeared"
+  finally:
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+  saved = checkpoint_step(model_dir)
+  before = restored(model_dir)
+  assert int(before.step) == int(before.optimizer.iterations) == saved
+  moment = before.optimizer.variables[1].numpy()
+  assert np.abs(moment).max() > 0
+
+  result = run_train(f"--steps={saved + 5}", *flags)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert f"at step {saved}" in result.stdout
+  assert checkpoint_step(model_dir) == saved + 5
+  after = restored(model_dir)
+  # Adam-type state continued: a fresh optimiser would count 5 iterations, not saved + 5.
+  assert int(after.step) == int(after.optimizer.iterations) == saved + 5
+  assert not np.array_equal(after.optimizer.variables[1].numpy(), moment)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flags, message", [
+    (["--levels=0"], "levels must be a whole number >= 1"),
+    (["--levels=4"], "not divisible by 2\\*\\*levels = 16"),
+    (["--dataset=imagenet"], "Unknown dataset 'imagenet'"),
+    (["--temperatures=hot"], "--temperatures takes numbers"),
+    (["--steps=10", "--epochs=1"], "not both"),
+    (["--batch_size=0"], "batch_size must be a whole number >= 1"),
+    (["--coupling=exp"], "coupling"),
+    (["extra"], "Unexpected arguments: extra"),
+])
+def test_bad_flags_are_refused_before_training(tmp_path, flags, message):
+  result = run_train(f"--model_dir={tmp_path / 'run'}", *flags, timeout=120)
+  assert result.returncode != 0
+  assert __import__("re").search(message, result.stderr), result.stderr[-2000:]
+  assert not os.path.exists(tmp_path / "run" / "checkpoints")
+
+
+@pytest.mark.slow
+def test_a_different_architecture_in_an_existing_model_dir_is_refused(tmp_path):
+  model_dir = str(tmp_path / "run")
+  first = run_train(f"--model_dir={model_dir}", "--steps=2", "--eval_every=0", "--sample_every=0", *SMALL)
+  assert first.returncode == 0, first.stderr[-3000:]
+  result = run_train(f"--model_dir={model_dir}", "--steps=4", "--hidden_channels=32", timeout=120)
+  assert result.returncode != 0
+  assert "hidden_channels=32 (trained with 16)" in result.stderr
