@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from glow_tf import data
-from tests.data.conftest import write_images
+from tests.data.helpers import write_images
 
 
 def test_reads_jpeg_and_png_of_any_size_and_mode_recursively(tmp_path):

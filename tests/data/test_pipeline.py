@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from glow_tf import GlowConfig, data
 from glow_tf.data import pipeline
-from tests.data.conftest import write_images
+from tests.data.helpers import write_images
 
 DIGITS = GlowConfig(image_shape=(8, 8, 1), levels=3, steps_per_level=1, hidden_channels=8, pixel_levels=17)
 

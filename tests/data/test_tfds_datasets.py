@@ -12,7 +12,7 @@ import tensorflow_datasets as tfds
 
 from glow_tf import data
 from glow_tf.data import tfds_datasets
-from tests.data.conftest import mocked_tfds
+from tests.data.helpers import mocked_tfds
 
 TFDS_NAMES = ("celeb_a", "cifar10", "mnist", "fashion_mnist", "svhn_cropped")
 
