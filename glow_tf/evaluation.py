@@ -22,9 +22,9 @@ def evaluate_bits_per_dim(glow, dataset, conditional=False, max_batches=0, progr
     (mean, standard error of the mean, number of images).
   """
   config = glow.config
-  score = tf.function(
-      lambda x, labels: bits_per_dim(glow.log_prob(x, labels), config.num_dims, config.n_bins),
-      reduce_retracing=True)
+  # Traced per batch shape (full batches, then the last partial one): a static batch size keeps
+  # models that cannot trace an unknown one, such as tfp.bijectors.Glow, scorable too.
+  score = tf.function(lambda x, labels: bits_per_dim(glow.log_prob(x, labels), config.num_dims, config.n_bins))
   scores = []
   for index, batch in enumerate(dataset):
     if max_batches and index >= max_batches:

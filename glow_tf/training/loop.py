@@ -20,6 +20,10 @@ class TrainingDiverged(RuntimeError):
   """Too many consecutive steps had a non-finite loss or gradient."""
 
 
+class CheckpointWriteError(OSError):
+  """A checkpoint could not be written (disk full, permissions); the previous one is intact."""
+
+
 @dataclasses.dataclass
 class TrainResult:
   step: int
@@ -31,8 +35,18 @@ class TrainResult:
   logs_dir: str
 
 
-def train(glow_config, train_config, strategy=None, log=print):
-  """Trains (or resumes training of) a Glow model in `train_config.model_dir`; returns a `TrainResult`."""
+def train(glow_config, train_config, strategy=None, log=print, train_batches=None, test_batches=None):
+  """Trains (or resumes training of) a Glow model in `train_config.model_dir`; returns a `TrainResult`.
+
+  Args:
+    glow_config: the architecture.
+    train_config: the run.
+    strategy: a `tf.distribute.Strategy`; by default the one `train_config.strategy` names.
+    log: where progress messages go.
+    train_batches, test_batches: your own `tf.data.Dataset`s of batched model-space images (with labels
+      when `train_config.conditional`), instead of `train_config.dataset`'s; the training batches repeat,
+      and the first one also initialises ActNorm.
+  """
   model_dir = train_config.model_dir
   run_directory.prepare(model_dir, glow_config, train_config)
   strategy = strategy or make_strategy(train_config.strategy)
@@ -42,15 +56,16 @@ def train(glow_config, train_config, strategy=None, log=print):
   manager = run_directory.checkpoint_manager(trainer.checkpoint(data_rng=data_rng), model_dir)
   if manager.restore_or_initialize():
     log(f"Resuming from {manager.latest_checkpoint} at step {int(trainer.step)}.")
-  run = _Run(trainer, manager, data_rng, log)
+  run = _Run(trainer, manager, data_rng, log, {"train": train_batches, "test": test_batches})
   return run.train()
 
 
 class _Run:
   """The state of one invocation of `train`: data, writers and progress."""
 
-  def __init__(self, trainer, manager, data_rng, log):
+  def __init__(self, trainer, manager, data_rng, log, custom_batches):
     self.trainer, self.manager, self.log = trainer, manager, log
+    self.custom_batches = custom_batches
     self.config, self.train_config = trainer.glow_config, trainer.train_config
     self.model_dir = self.train_config.model_dir
     self.data_seed = int(data_rng.uniform_full_int([], tf.int32))
@@ -59,6 +74,8 @@ class _Run:
     self.test_bits_per_dim = None
 
   def _pipeline(self, split, batch_size, training):
+    if self.custom_batches[split] is not None:
+      return self.custom_batches[split]
     tc = self.train_config
     return data.make_pipeline(
         tc.dataset, self.config, split=split, batch_size=batch_size, training=training, seed=self.data_seed,
@@ -76,7 +93,7 @@ class _Run:
       train_bpd = float("nan")
     step = int(trainer.step)
     if self.manager.latest_checkpoint is None or not self.manager.latest_checkpoint.endswith(f"-{step}"):
-      self.manager.save(checkpoint_number=step)
+      self._save()
     if tc.eval_every:
       self._evaluate(step)
     if tc.sample_every:
@@ -108,15 +125,18 @@ class _Run:
         else:
           consecutive_nonfinite += 1
           if consecutive_nonfinite >= tc.max_nonfinite_steps:
+            latest = self.manager.latest_checkpoint
+            kept = f"The last checkpoint, {latest}, is intact." if latest else "No checkpoint had been written."
             raise TrainingDiverged(
                 f"{consecutive_nonfinite} consecutive steps up to step {step} had a non-finite loss or gradient; "
-                f"stopped. The last checkpoint, {self.manager.latest_checkpoint}, is intact. Try a lower "
-                f"--learning_rate, a longer --warmup_steps or --clip_gradient_norm, and check the data.")
+                f"stopped. {kept} Try a lower --learning_rate, a longer --warmup_steps or --clip_gradient_norm, "
+                f"and check the data.")
         if step % tc.log_every == 0 or step == tc.steps:
           progress.set_postfix(bpd=f"{bpd:.3f}", img_s=f"{images_per_second:.0f}", refresh=False)
           self._log_scalars(step, metrics, images_per_second)
-        if step % tc.checkpoint_every == 0:
-          self.manager.save(checkpoint_number=step)
+        # Never checkpoint inside a non-finite streak: the weights that caused it may be the bad ones.
+        if step % tc.checkpoint_every == 0 and not consecutive_nonfinite:
+          self._save()
         if tc.eval_every and step % tc.eval_every == 0 and step < tc.steps:
           self._evaluate(step)
         if tc.sample_every and step % tc.sample_every == 0 and step < tc.steps:
@@ -124,12 +144,22 @@ class _Run:
         if step >= tc.steps:
           break
     except KeyboardInterrupt:
-      self.manager.save(checkpoint_number=int(trainer.step))
+      self._save()
       self.log(f"\nInterrupted; saved {self.manager.latest_checkpoint}. Run the same command to resume.")
       raise
     finally:
       progress.close()
     return bpd
+
+  def _save(self):
+    previous = self.manager.latest_checkpoint
+    try:
+      self.manager.save(checkpoint_number=int(self.trainer.step))
+    except (OSError, tf.errors.OpError) as error:
+      raise CheckpointWriteError(
+          f"Could not write a checkpoint in {self.model_dir}: {getattr(error, 'message', None) or error}. The "
+          f"previous checkpoint, {previous}, is intact: free some space (or fix permissions) and run the same "
+          f"command to resume from it.") from None
 
   def _log_scalars(self, step, metrics, images_per_second):
     with self.writer.as_default(step=step):
@@ -164,8 +194,8 @@ class _Run:
     tc, num_classes = self.train_config, self.config.num_classes
     if not tc.conditional:
       return None, None
-    info = data.dataset_info(tc.dataset, self.config.image_shape[0])
-    if not info.multi_label:
-      return tf.range(tc.num_samples, dtype=tf.int32) % num_classes, num_classes
-    labels = self._pipeline("test", tc.num_samples, training=False).take(1).get_single_element()[1]
-    return tf.convert_to_tensor(labels), None
+    labels = self._pipeline("test", tc.num_samples, training=False).unbatch().batch(tc.num_samples)
+    labels = tf.convert_to_tensor(labels.take(1).get_single_element()[1])
+    if labels.dtype.is_integer:
+      return tf.range(tc.num_samples, dtype=labels.dtype) % num_classes, num_classes
+    return labels, None
