@@ -1,0 +1,90 @@
+"""An hour of training with the digits defaults, watching for numerical trouble (not part of CI).
+
+    python bench/long_run.py [--minutes=60] [--model_dir=runs/long_run]
+
+Trains in segments of --segment_steps, resuming from the checkpoint each time (so resuming is exercised
+too), and after each segment records train and test bits/dim, the count of skipped non-finite steps, the
+encode/decode round-trip error on the test split and the worst 1x1 convolution condition number. Writes
+bench/LONG_RUN.md (a table) and bench/long_run.png (the bits/dim curves).
+"""
+
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+import tensorflow as tf
+from absl import app, flags, logging
+from PIL import Image, ImageDraw
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from glow_tf import Glow, GlowConfig, data, training  # pylint: disable=g-import-not-at-top
+from glow_tf.health import mixing_condition_numbers, reconstruction_error  # pylint: disable=g-import-not-at-top
+
+flags.DEFINE_float("minutes", 60, "How long to train.")
+flags.DEFINE_string("model_dir", "runs/long_run", "Run directory (resumed if it exists).")
+flags.DEFINE_integer("segment_steps", 1000, "Steps between measurements.")
+FLAGS = flags.FLAGS
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def measure(config, model_dir):
+  glow = Glow(config)
+  latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
+  tf.train.Checkpoint(model=glow).restore(latest).expect_partial()
+  test = next(iter(data.make_pipeline("digits", config, "test", batch_size=512, training=False)))
+  return reconstruction_error(glow, test), max(mixing_condition_numbers(glow))
+
+
+def plot(rows, path):
+  """Train and test bits/dim against step, drawn with PIL (no plotting library needed)."""
+  width, height, margin = 640, 360, 40
+  steps = np.array([r["step"] for r in rows], float)
+  curves = {"train": ([r["train"] for r in rows], (200, 80, 40)), "test": ([r["test"] for r in rows], (40, 80, 200))}
+  values = np.concatenate([np.array(v, float) for v, _ in curves.values()])
+  low, high = values.min(), values.max()
+  image = Image.new("RGB", (width, height), "white")
+  draw = ImageDraw.Draw(image)
+  to_xy = lambda s, v: (margin + (s - steps.min()) / max(np.ptp(steps), 1) * (width - 2 * margin),
+                        height - margin - (v - low) / max(high - low, 1e-9) * (height - 2 * margin))
+  draw.rectangle([margin, margin, width - margin, height - margin], outline="black")
+  for name, (curve, colour) in curves.items():
+    draw.line([to_xy(s, v) for s, v in zip(steps, curve)], fill=colour, width=2)
+    draw.text(to_xy(steps[-1], curve[-1]), name, fill=colour)
+  draw.text((margin, 10), f"bits/dim {low:.3f} .. {high:.3f} over steps {steps.min():.0f} .. {steps.max():.0f}",
+            fill="black")
+  image.save(path)
+
+
+def main(argv):
+  del argv
+  logging.set_verbosity(logging.ERROR)
+  model_fields, run_fields = training.dataset_defaults("digits")
+  config = GlowConfig(**model_fields)
+  start, rows, step = time.perf_counter(), [], 0
+  while time.perf_counter() - start < FLAGS.minutes * 60:
+    run = training.TrainConfig(**{**run_fields, "model_dir": FLAGS.model_dir, "steps": step + FLAGS.segment_steps,
+                                  "eval_every": FLAGS.segment_steps, "sample_every": 0,
+                                  "checkpoint_every": FLAGS.segment_steps})
+    result = training.train(config, run, log=lambda _: None)
+    step = result.step
+    error, condition = measure(config, FLAGS.model_dir)
+    rows.append(dict(step=step, minutes=(time.perf_counter() - start) / 60, train=result.train_bits_per_dim,
+                     test=result.test_bits_per_dim, skipped=result.skipped_steps, error=error, condition=condition))
+    print(rows[-1], flush=True)
+  lines = ["# Long run: digits defaults", "",
+           f"`python bench/long_run.py --minutes={FLAGS.minutes:g}` on {platform.processor() or platform.machine()}, "
+           f"{os.cpu_count()} cores, TensorFlow {tf.__version__}.", "",
+           "| step | minutes | train bits/dim | test bits/dim | skipped steps | max round-trip error | worst 1x1 cond |",
+           "| --- | --- | --- | --- | --- | --- | --- |"]
+  lines += [f"| {r['step']} | {r['minutes']:.1f} | {r['train']:.4f} | {r['test']:.4f} | {r['skipped']} | "
+            f"{r['error']:.2e} | {r['condition']:.2f} |" for r in rows]
+  with open(os.path.join(HERE, "LONG_RUN.md"), "w") as f:
+    f.write("\n".join(lines) + "\n\n![bits/dim curves](long_run.png)\n")
+  plot(rows, os.path.join(HERE, "long_run.png"))
+
+
+if __name__ == "__main__":
+  app.run(main)
