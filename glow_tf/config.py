@@ -43,7 +43,13 @@ class GlowConfig:
   dtype: str = "float32"
 
   def __post_init__(self):
-    object.__setattr__(self, "image_shape", tuple(int(d) for d in self.image_shape))
+    try:
+      if isinstance(self.image_shape, str):
+        raise TypeError
+      object.__setattr__(self, "image_shape", tuple(int(d) for d in self.image_shape))
+    except (TypeError, ValueError):
+      raise ValueError(
+          f"image_shape must be (height, width, channels) with positive sizes, got {self.image_shape!r}.") from None
     self._validate()
 
   def _validate(self):

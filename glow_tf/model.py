@@ -112,6 +112,8 @@ class Glow(tf.Module):
 
   def sample(self, n, temperature=1.0, labels=None, seed=None):
     """n model-space images drawn at `temperature`; `seed`, an int32 [2] tensor, makes it reproducible."""
+    n = _check_sample_count(n)
+    temperature = _check_temperature(temperature)
     shape = tf.concat([[n], self.config.image_shape], axis=0)
     if seed is None:
       z = tf.random.normal(shape, dtype=self._dtype)
@@ -167,10 +169,36 @@ class Glow(tf.Module):
     expected = self.config.level_shapes()
     if len(latents) != len(expected):
       raise ValueError(f"Expected {len(expected)} latents of shapes {expected}, got {len(latents)}.")
+    latents = [tf.convert_to_tensor(latent, dtype_hint=self._dtype) for latent in latents]
+    for level, (latent, shape) in enumerate(zip(latents, expected)):
+      if latent.shape.rank is not None and (latent.shape.rank < 4 or not latent.shape[-3:].is_compatible_with(shape)):
+        raise ValueError(f"Latent {level} must have shape [batch, {', '.join(map(str, shape))}]; got {latent.shape}.")
     z = depth_to_space(latents[-1])
     for exited in reversed(latents[:-1]):
       z = depth_to_space(tf.concat([z, exited], axis=-1))
     return z
+
+
+def _check_sample_count(n):
+  if isinstance(n, (int, np.integer)):
+    if n < 0:
+      raise ValueError(f"The number of samples must be >= 0, got {n}.")
+    return n
+  n = tf.convert_to_tensor(n, tf.int32)
+  with tf.control_dependencies([tf.debugging.assert_non_negative(n, message="The number of samples must be >= 0")]):
+    return tf.identity(n)
+
+
+def _check_temperature(temperature):
+  if isinstance(temperature, (int, float, np.floating)):
+    if not 0 <= temperature < float("inf"):
+      raise ValueError(f"temperature must be a finite number >= 0, got {temperature}.")
+    return temperature
+  temperature = tf.convert_to_tensor(temperature)
+  check = tf.debugging.Assert(
+      tf.math.is_finite(temperature) & (temperature >= 0), ["temperature must be a finite number >= 0, got", temperature])
+  with tf.control_dependencies([check]):
+    return tf.identity(temperature)
 
 
 def _on_nonempty_batch(fn, x, labels):

@@ -56,7 +56,12 @@ class TopPrior(tfb.Bijector):
   def _label_vectors(self, labels):
     labels = tf.convert_to_tensor(labels)
     if labels.dtype.is_integer:
-      return tf.one_hot(labels, self._num_classes, dtype=self.dtype)
+      # tf.one_hot maps an out-of-range id to all zeros: silently the wrong prior.
+      in_range = tf.debugging.assert_less(
+          labels, tf.cast(self._num_classes, labels.dtype),
+          message=f"Class ids must be in [0, {self._num_classes})")
+      with tf.control_dependencies([in_range, tf.debugging.assert_non_negative(labels, message="Class ids must be >= 0")]):
+        return tf.one_hot(labels, self._num_classes, dtype=self.dtype)
     if labels.shape[-1] != self._num_classes:
       raise ValueError(
           f"Multi-hot labels must have {self._num_classes} entries in their last dimension; got shape "
