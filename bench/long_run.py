@@ -2,12 +2,14 @@
 
     python bench/long_run.py [--minutes=60] [--model_dir=runs/long_run]
 
-Trains in segments of --segment_steps, resuming from the checkpoint each time (so resuming is exercised
-too), and after each segment records train and test bits/dim, the count of skipped non-finite steps, the
+Trains in segments of --segment_steps, each in a fresh process resuming from the checkpoint (so resuming is
+exercised too, and no process outlives its segment's traced graphs), and after each segment records train and test bits/dim, the count of skipped non-finite steps, the
 encode/decode round-trip error on the test split and the worst 1x1 convolution condition number. Writes
 bench/LONG_RUN.md (a table) and bench/long_run.png (the bits/dim curves).
 """
 
+import concurrent.futures
+import multiprocessing
 import os
 import platform
 import sys
@@ -30,12 +32,20 @@ FLAGS = flags.FLAGS
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def measure(config, model_dir):
+def run_segment(steps, segment_steps, model_dir):
+  """Trains the digits defaults up to `steps` and measures the result; runs in a child process."""
+  logging.set_verbosity(logging.ERROR)
+  model_fields, run_fields = training.dataset_defaults("digits")
+  config = GlowConfig(**model_fields)
+  run = training.TrainConfig(**{**run_fields, "model_dir": model_dir, "steps": steps, "eval_every": segment_steps,
+                                "sample_every": 0, "checkpoint_every": segment_steps})
+  result = training.train(config, run, log=lambda _: None)
   glow = Glow(config)
-  latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
-  tf.train.Checkpoint(model=glow).restore(latest).expect_partial()
+  tf.train.Checkpoint(model=glow).restore(result.checkpoint).expect_partial()
   test = next(iter(data.make_pipeline("digits", config, "test", batch_size=512, training=False)))
-  return reconstruction_error(glow, test), max(mixing_condition_numbers(glow))
+  return dict(step=result.step, train=result.train_bits_per_dim, test=result.test_bits_per_dim,
+              skipped=result.skipped_steps, error=reconstruction_error(glow, test),
+              condition=max(mixing_condition_numbers(glow)))
 
 
 def plot(rows, path):
@@ -60,19 +70,13 @@ def plot(rows, path):
 
 def main(argv):
   del argv
-  logging.set_verbosity(logging.ERROR)
-  model_fields, run_fields = training.dataset_defaults("digits")
-  config = GlowConfig(**model_fields)
   start, rows, step = time.perf_counter(), [], 0
+  spawn = multiprocessing.get_context("spawn")
   while time.perf_counter() - start < FLAGS.minutes * 60:
-    run = training.TrainConfig(**{**run_fields, "model_dir": FLAGS.model_dir, "steps": step + FLAGS.segment_steps,
-                                  "eval_every": FLAGS.segment_steps, "sample_every": 0,
-                                  "checkpoint_every": FLAGS.segment_steps})
-    result = training.train(config, run, log=lambda _: None)
-    step = result.step
-    error, condition = measure(config, FLAGS.model_dir)
-    rows.append(dict(step=step, minutes=(time.perf_counter() - start) / 60, train=result.train_bits_per_dim,
-                     test=result.test_bits_per_dim, skipped=result.skipped_steps, error=error, condition=condition))
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as pool:
+      row = pool.submit(run_segment, step + FLAGS.segment_steps, FLAGS.segment_steps, FLAGS.model_dir).result()
+    step = row["step"]
+    rows.append(dict(row, minutes=(time.perf_counter() - start) / 60))
     print(rows[-1], flush=True)
   lines = ["# Long run: digits defaults", "",
            f"`python bench/long_run.py --minutes={FLAGS.minutes:g}` on {platform.processor() or platform.machine()}, "
