@@ -50,6 +50,8 @@ flags.DEFINE_enum("strategy", None, ["auto", "default", "mirrored", "multi_worke
                   "tf.distribute strategy (auto: all local GPUs, else one device).")
 flags.DEFINE_integer("init_batch_size", None, "Images for ActNorm's data-dependent initialisation.")
 flags.DEFINE_integer("max_nonfinite_steps", None, "Stop after this many consecutive non-finite steps.")
+flags.DEFINE_boolean("export", True, "Export the trained model as a TF Serving SavedModel, version = its step.")
+flags.DEFINE_string("export_dir", None, "The SavedModel's base directory (default: <model_dir>/export).")
 
 _MODEL_FLAGS = ("levels", "steps_per_level", "hidden_channels", "coupling", "permutation", "learn_top_prior", "n_bits",
                 "dtype")
@@ -88,7 +90,7 @@ def main(argv):
     print(f"train.py: error: Unexpected arguments: {' '.join(argv[1:])}; flags look like --steps=100.", file=sys.stderr)
     return 2
   logging.set_verbosity(logging.WARNING)  # TensorFlow's checkpoint chatter would break the progress bar.
-  from glow_tf import data, training
+  from glow_tf import data, export, training
 
   try:
     glow_config, train_config = configs_from_flags()
@@ -98,6 +100,8 @@ def main(argv):
   print(f"Training Glow on {train_config.dataset} in {train_config.model_dir}:\n{glow_config}")
   try:
     result = training.train(glow_config, train_config)
+    if FLAGS.export:
+      print(f"SavedModel: {export.export_model(train_config.model_dir, FLAGS.export_dir)}")
   except (training.TrainingDiverged, training.ConfigMismatchError, data.DatasetUnavailableError, OSError) as error:
     print(f"train.py: {error}", file=sys.stderr)
     return 1

@@ -34,6 +34,27 @@ def preprocess(pixels, pixel_levels, n_bins, dtype=tf.float32, noise_seed=None):
   return x
 
 
+def bin_centres(pixels, pixel_levels, n_bins, dtype=tf.float32):
+  """Maps integer pixels to the centres of their bins in model space: `preprocess` without noise, + 0.5 / n_bins.
+
+  The deterministic stand-in for dequantisation noise, used wherever the same pixels must always give the
+  same answer (served log-likelihoods, encodings for interpolation): a bin's centre is its noise's mean.
+  """
+  return preprocess(pixels, pixel_levels, n_bins, dtype) + 0.5 / n_bins
+
+
+def to_pixels(x, pixel_levels, n_bins):
+  """The inverse of `preprocess`: model-space images -> uint8 pixels in [0, pixel_levels), as the data has them.
+
+  Each value goes to the lowest pixel of its bin (for 8-bit data the reference's `bin * 2**(8 - n_bits)`),
+  so `preprocess` maps the result back to the same bin. Unlike `postprocess`, the pixels are not spread over
+  0..255: a digit comes back in 0..16, as scikit-learn has it, ready to be scored or encoded again.
+  """
+  bins = tf.clip_by_value(tf.floor((x + 0.5) * n_bins), 0, n_bins - 1)
+  # bins * pixel_levels is exact and the division correctly rounded, so a whole quotient is not pushed up a pixel.
+  return tf.cast(tf.math.ceil(bins * pixel_levels / n_bins), tf.uint8)
+
+
 def postprocess(x, n_bins):
   """Maps model-space images back to uint8 pixels in [0, 255] for display or serving.
 

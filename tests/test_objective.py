@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from glow_tf import Glow, GlowConfig
-from glow_tf.objective import bits_per_dim, postprocess, preprocess
+from glow_tf.objective import bin_centres, bits_per_dim, postprocess, preprocess, to_pixels
 
 ALL_8_BIT = np.arange(256)
 
@@ -114,3 +114,22 @@ def test_untrained_model_on_uniform_noise_scores_what_the_maths_says(permutation
   # In expectation, E[x^2] = 1/12 for U(-1/2, 1/2): (1/24 + log(2 pi)/2 + log 256) / log 2 = 9.386 bits/dim.
   expected_mean = (1 / 24 + 0.5 * np.log(2 * np.pi) + np.log(256)) / np.log(2)
   np.testing.assert_allclose(bits.mean(), expected_mean, atol=0.01)
+
+
+@pytest.mark.parametrize("pixel_levels,n_bits", [(256, 8), (256, 5), (256, 1), (17, 8), (17, 4), (100, 6)])
+def test_bin_centres_and_to_pixels_keep_every_pixels_bin(pixel_levels, n_bits):
+  n_bins = min(2**n_bits, pixel_levels)
+  pixels = np.arange(pixel_levels)
+  centres = bin_centres(pixels, pixel_levels, n_bins).numpy()
+  np.testing.assert_allclose(centres, preprocess(pixels, pixel_levels, n_bins).numpy() + 0.5 / n_bins)
+  back = to_pixels(centres, pixel_levels, n_bins).numpy()
+  assert back.dtype == np.uint8 and back.max() < pixel_levels
+  np.testing.assert_array_equal(preprocess(back, pixel_levels, n_bins), preprocess(pixels, pixel_levels, n_bins))
+
+
+def test_to_pixels_gives_the_lowest_pixel_of_each_bin_as_the_reference_does():
+  # 5 bits of 8-bit data: bin b holds pixels 8b .. 8b + 7; anything inside the bin, or beyond the range, maps to it.
+  x = tf.constant([-0.5, -0.5 + 1.5 / 32, 0.49, 0.7, -0.9])
+  np.testing.assert_array_equal(to_pixels(x, 256, 32), [0, 8, 248, 248, 0])
+  # Digits keep their 17 levels: 0..16, not spread over 0..255 as postprocess spreads them for display.
+  np.testing.assert_array_equal(to_pixels(bin_centres(np.arange(17), 17, 17), 17, 17), np.arange(17))

@@ -1,0 +1,123 @@
+"""evaluate.py as a user runs it: every mode as a subprocess on a tiny model trained by train.py."""
+
+import os
+import re
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.tiny_run import STEPS, run_script, train_tiny_model
+
+SCALE = 8  # 8x8 digits are drawn 8 times larger in PNG grids.
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+  return train_tiny_model(str(tmp_path_factory.mktemp("run") / "digits"))
+
+
+def evaluate(*flags):
+  return run_script("evaluate.py", *flags, timeout=300)
+
+
+def succeeded(result):
+  assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+  return result.stdout
+
+
+def read_png(path, rows, columns):
+  """The grid at `path`, checked to hold rows x columns 8x8 grey images and not to be one flat colour."""
+  grid = tf.io.decode_png(tf.io.read_file(path)).numpy()
+  assert grid.shape == (SCALE * (rows * 9 + 1), SCALE * (columns * 9 + 1), 1)
+  assert grid.std() > 0
+  return grid
+
+
+def cell_row(grid, row):
+  """The pixels of one row of 8x8 images in a grid, without the padding around them."""
+  return grid[SCALE * (row * 9 + 1):SCALE * (row * 9 + 9)]
+
+
+def mean_bits_per_dim(stdout):
+  return float(re.search(r"test bits/dim: ([0-9.]+) ± ([0-9.]+)", stdout).group(1))
+
+
+def test_bpd_reports_a_mean_and_standard_error_over_dequantisations(model_dir):
+  stdout = succeeded(evaluate("bpd", f"--model_dir={model_dir}", "--num_dequantizations=2"))
+  assert 0 < mean_bits_per_dim(stdout) < 10
+  assert "297 images, 2 dequantisation(s) each" in stdout and "importance-weighted bound" in stdout
+
+
+def test_samples_writes_one_grid_per_temperature(model_dir):
+  stdout = succeeded(evaluate("--mode=samples", f"--model_dir={model_dir}", "--temperatures=0,0.7",
+                              "--num_samples=16"))
+  for temperature in ("0", "0.7"):
+    path = os.path.join(model_dir, "eval", f"samples_T{temperature}.png")
+    assert path in stdout
+    read_png(path, rows=4, columns=4)
+
+
+def test_reconstruct_round_trips_test_images(model_dir, tmp_path):
+  stdout = succeeded(evaluate("reconstruct", f"--model_dir={model_dir}", f"--output_dir={tmp_path}",
+                              "--num_images=5"))
+  error = float(re.search(r"max error (\S+) in model space, (\d+) in uint8 pixels", stdout).group(1))
+  assert error < 1e-3 and "0 in uint8 pixels" in stdout
+  grid = read_png(str(tmp_path / "reconstruct.png"), rows=2, columns=5)
+  np.testing.assert_array_equal(cell_row(grid, 0), cell_row(grid, 1))  # Reconstructions equal the originals above.
+
+
+def test_interpolate_writes_one_row_per_pair(model_dir, tmp_path):
+  succeeded(evaluate("interpolate", f"--model_dir={model_dir}", f"--output_dir={tmp_path}", "--num_pairs=3",
+                     "--num_steps=6"))
+  read_png(str(tmp_path / "interpolate.png"), rows=3, columns=6)
+
+
+def test_manipulate_moves_digits_along_a_class_direction(model_dir, tmp_path):
+  stdout = succeeded(evaluate("manipulate", f"--model_dir={model_dir}", f"--output_dir={tmp_path}",
+                              "--attribute=3", "--num_images=4", "--alphas=-1,0,1", "--num_direction_images=300"))
+  assert "moved along '3' by -1, 0, 1 x 1.6" in stdout
+  grid = read_png(str(tmp_path / "manipulate_3.png"), rows=4, columns=3)
+  assert not np.array_equal(cell_row(grid.transpose(1, 0, 2), 0), cell_row(grid.transpose(1, 0, 2), 2))
+
+
+def test_export_writes_a_new_version_and_never_overwrites_one(model_dir, tmp_path):
+  export_dir = str(tmp_path / "saved_models" / "digits")
+  stdout = succeeded(evaluate("export", f"--model_dir={model_dir}", f"--export_dir={export_dir}", "--export_version=1"))
+  assert f"SavedModel: {os.path.join(export_dir, '1')}" in stdout
+  assert {"saved_model.pb", "config.json"} <= set(os.listdir(os.path.join(export_dir, "1")))
+  again = evaluate("export", f"--model_dir={model_dir}", f"--export_dir={export_dir}", "--export_version=1")
+  assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_a_saved_model_evaluates_as_its_run_does(model_dir, tmp_path):
+  saved_model = os.path.join(model_dir, "export", str(STEPS))
+  flags = ["bpd", "--eval_batches=2"]
+  from_run = mean_bits_per_dim(succeeded(evaluate(*flags, f"--model_dir={model_dir}")))
+  from_saved_model = evaluate(*flags, f"--model_dir={saved_model}", "--dataset=digits", f"--output_dir={tmp_path}")
+  assert mean_bits_per_dim(succeeded(from_saved_model)) == from_run
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--model_dir=x"], "No mode given; choose one of bpd, samples, reconstruct, interpolate, manipulate, export."),
+    (["score", "--model_dir=x"], "Unknown mode 'score'; choose one of bpd"),
+    (["bpd"], "--model_dir is required"),
+    (["manipulate", "--model_dir=x"], "manipulate needs --attribute"),
+    (["samples", "--model_dir=x", "--temperatures=hot"], "--temperatures takes numbers"),
+    (["interpolate", "--model_dir=x", "--num_steps=1"], "--num_steps must be >= 2"),
+    (["bpd", "--model_dir=/no/such/run"], "No model directory at /no/such/run"),
+])
+def test_bad_flags_get_a_usage_error(flags, message):
+  result = evaluate(*flags)
+  assert result.returncode == 1 and message in result.stderr, result.stderr[-2000:]
+
+
+def test_bad_flags_about_the_model_get_a_usage_error(model_dir):
+  saved_model = os.path.join(model_dir, "export", str(STEPS))
+  result = evaluate("manipulate", f"--model_dir={model_dir}", "--attribute=Smiling")
+  assert result.returncode == 1
+  assert "Unknown class 'Smiling' for digits; choose one of 0, 1, 2, 3, 4, 5, 6, 7, 8, 9." in result.stderr
+  result = evaluate("bpd", f"--model_dir={saved_model}")
+  assert result.returncode == 1 and "does not record its dataset" in result.stderr and "--dataset" in result.stderr
