@@ -43,18 +43,20 @@ def main(argv):
   mode = _mode(argv)
   logging.set_verbosity(logging.WARNING)
   _check_flags(mode)
+  # Imported here so that --help and flag errors answer without loading TensorFlow.
+  from glow_tf import data
+
   try:
     _run(mode)
   except (FileNotFoundError, ValueError) as error:  # The library's errors about what it was asked to do.
     raise app.UsageError(str(error))
-  except OSError as error:
+  except (OSError, data.DatasetUnavailableError) as error:
     print(f"evaluate.py: {error}", file=sys.stderr)
     return 1
   return 0
 
 
 def _run(mode):
-  # Imported here so that --help and flag errors answer without loading TensorFlow.
   from glow_tf import evaluate_modes, export
 
   if mode == "export":

@@ -1,7 +1,9 @@
 """The SavedModel export: signatures against the in-process model, bad requests, the TF Serving layout, and proof
 that it serves without TensorFlow Probability (saved_model_cli and a fresh TFP-free process)."""
 
+import json
 import os
+import re
 import subprocess
 import sys
 
@@ -362,3 +364,27 @@ def test_a_fresh_process_without_tfp_serves_the_same_values(trained, tmp_path):
   for signature, outputs in expected_outputs(glow, images, latent).items():
     assert_matches(signature, served[signature], next(iter(outputs.values())))
   assert served["empty"].shape == (0, *SHAPE)
+
+
+def test_the_shipped_model_answers_the_readme_requests():
+  # The REST bodies as TF Serving reads them: rows ("instances") or columns ("inputs"), cast to the signature.
+  repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  with open(os.path.join(repo, "README.md")) as f:
+    found = re.findall(r"-d '(\{.*?\})'\n", f.read(), re.S)
+  # decode's body holds a placeholder for the latents an encode request returns.
+  bodies = {body["signature_name"]: body for body in map(json.loads, (b for b in found if "LATENT" not in b))}
+  assert set(bodies) == {"log_prob", "sample"}
+  path = os.path.join(repo, "saved_models", "digits", "1")
+  assert GlowConfig.load(os.path.join(path, "config.json")) == GlowConfig(
+      image_shape=(8, 8, 1), levels=2, steps_per_level=8, hidden_channels=64, pixel_levels=17)
+  signatures = tf.saved_model.load(path).signatures
+  images = tf.constant(bodies["log_prob"]["instances"], tf.uint8)
+  assert images.shape == (1, *SHAPE)
+  assert 0.5 < float(signatures["log_prob"](images=images)["bits_per_dim"][0]) < 4
+  sample = bodies["sample"]["inputs"]
+  sampled = signatures["sample"](count=tf.constant(sample["count"], tf.int32),
+                                 temperature=tf.constant(sample["temperature"], tf.float32),
+                                 seed=tf.constant(sample["seed"], tf.int32))["images"].numpy()
+  assert sampled.shape == (4, *SHAPE) and sampled.std() > 0 and sampled.max() <= 16
+  latent = signatures["encode"](images=images)["latent"]
+  np.testing.assert_array_equal(signatures["decode"](latent=latent)["images"], images)
