@@ -1,12 +1,13 @@
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from glow_tf.bijectors import ActNorm, AffineCoupling, FlowStep, Invertible1x1Conv
 from tests.helpers import autodiff_log_det, fresh, randomize
 
 
-def make_step(dtype=tf.float64):
-  return FlowStep(ActNorm(4, dtype=dtype), Invertible1x1Conv(4, "conv", seed=1, dtype=dtype),
+def make_step(dtype=tf.float64, permutation="conv"):
+  return FlowStep(ActNorm(4, dtype=dtype), Invertible1x1Conv(4, permutation, seed=1, dtype=dtype),
                   AffineCoupling(4, hidden_channels=6, seed=2, dtype=dtype))
 
 
@@ -25,3 +26,19 @@ def test_round_trip():
   randomize(step, scale=0.2)
   x = tf.random.stateless_normal([2, 4, 4, 4], [0, 6])
   np.testing.assert_allclose(step.forward(fresh(step.inverse(x))), x, atol=1e-5)
+
+
+@pytest.mark.parametrize("permutation", ["lu", "conv", "shuffle", "reverse"])
+def test_fused_actnorm_and_mixing_equal_the_layers_one_by_one(permutation):
+  step = make_step(permutation=permutation)
+  randomize(step, seed=2, scale=0.3)
+  x = tf.random.stateless_normal([2, 3, 3, 4], [0, 7], dtype=tf.float64)
+  layers = (step.actnorm, step.mixing, step.coupling)
+  by_layers = x
+  for layer in layers:
+    by_layers = layer.inverse(by_layers)
+  np.testing.assert_allclose(step.inverse(x), by_layers, atol=1e-12)
+  z = fresh(by_layers)
+  for layer in reversed(layers):
+    z = layer.forward(z)
+  np.testing.assert_allclose(step.forward(fresh(by_layers)), z, atol=1e-12)
