@@ -1,0 +1,263 @@
+"""Speed against tfp.bijectors.Glow: training, log_prob and sampling throughput, peak memory, FLOP utilisation.
+
+    python bench/speed.py                                   # every config; about 40 minutes on 2 CPU cores
+    python bench/speed.py --configs=w128_b16_affine --repeats=3 --results=""   # one config, print only
+
+Every config runs in fresh subprocesses. One times glow_tf and tfp.bijectors.Glow interleaved in the same
+process (repeat r of every measurement of ours and of theirs, the order alternating between repeats, then a
+2048^3 float32 matmul for the machine's peak), so that load from other processes falls on both alike; the
+table gives medians over repeats and the ratio of the medians. Two more subprocesses per config, one per
+implementation, build the model, train two steps, and report their peak RSS.
+
+Both models have the same architecture: L levels of K steps (ActNorm, LU 1x1 convolution, coupling whose
+network is conv3x3(W) -> ReLU -> conv1x1(W) -> ReLU -> zero conv3x3), learned split priors, the same batch of
+32x32x3 (or 64x64x3) images. Training is a GradientTape step with Adamax inside tf.function for both (ours:
+`Trainer.train_step`, which also checks finiteness and counts steps). Sampling draws `batch` images at T = 1.
+
+Model FLOP utilisation (MFU): the analytic FLOPs of training one image (2*k*k*C_in*C_out*H*W per convolution
+forward, times 3 for forward and backward; element-wise ops not counted) times images/s, over the matmul peak
+measured in the same run.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+import tensorflow as tf  # pylint: disable=g-import-not-at-top
+import tensorflow_probability as tfp  # pylint: disable=g-import-not-at-top
+import tf_keras  # pylint: disable=g-import-not-at-top
+
+# name: (image size, levels L, steps per level K, hidden W, batch, coupling)
+CONFIGS = {
+    f"w{hidden}_b{batch}_{coupling}": (32, 3, 8, hidden, batch, coupling)
+    for coupling in ("affine", "additive") for hidden in (128, 512) for batch in (16, 64)
+}
+# The default CelebA model (glow_tf/training/presets.py) at 64x64; heavy, so a small batch.
+CONFIGS["celeba64_b4_additive"] = (64, 4, 32, 512, 4, "additive")
+MEASUREMENTS = ("train", "log_prob", "sample")
+PEAK_SIZE = 2048
+
+
+def parse_args():
+  parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  parser.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated names from: " + ", ".join(CONFIGS))
+  parser.add_argument("--repeats", type=int, default=5, help="timed repeats per measurement; medians are reported")
+  parser.add_argument("--seconds", type=float, default=2.0, help="minimum duration of one timed repeat")
+  parser.add_argument("--results", default=os.path.join(REPO, "bench", "RESULTS.md"),
+                      help="markdown file to (re)write the table into; empty to print only")
+  parser.add_argument("--worker", choices=("time", "memory"), help=argparse.SUPPRESS)
+  parser.add_argument("--implementation", choices=("glow_tf", "tfp"), help=argparse.SUPPRESS)
+  return parser.parse_args()
+
+
+def config_flops(image_size, levels, steps, hidden, coupling):
+  """Analytic forward FLOPs of one image: every convolution, 2*k*k*C_in*C_out*H*W."""
+  size, channels, flops = image_size, 3, 0
+  for level in range(levels):
+    size, channels = size // 2, channels * 4
+    pixels, half = size * size, channels // 2
+    coupling_out = half if coupling == "additive" else channels
+    per_step = (channels * channels                            # invertible 1x1 convolution
+                + 9 * half * hidden + hidden * hidden + 9 * hidden * coupling_out)  # coupling network
+    flops += 2 * pixels * steps * per_step
+    if level < levels - 1:
+      flops += 2 * pixels * 9 * half * channels  # split prior's zero conv3x3: half -> (mean, log-scale)
+      channels = half
+  return flops
+
+
+class Ours:
+  """glow_tf through its public API: Trainer.train_step, Glow.log_prob, Glow.sample."""
+
+  def __init__(self, image_size, levels, steps, hidden, batch, coupling, x):
+    from glow_tf import GlowConfig  # pylint: disable=g-import-not-at-top
+    from glow_tf.training import TrainConfig, Trainer  # pylint: disable=g-import-not-at-top
+    config = GlowConfig(image_shape=(image_size, image_size, 3), levels=levels, steps_per_level=steps,
+                        hidden_channels=hidden, coupling=coupling)
+    self.trainer = Trainer(config, TrainConfig(batch_size=batch, warmup_steps=100))
+    self.trainer.initialize(x)
+    glow = self.trainer.glow
+    self.log_prob = tf.function(glow.log_prob)
+    self.sample = tf.function(lambda: glow.sample(batch, 1.0, seed=tf.constant([1, 2])))
+
+  def train(self, x):
+    return self.trainer.train_step(x)["bits_per_dim"]
+
+
+class Tfp:
+  """tfp.bijectors.Glow at the same architecture, with ActNorm like ours."""
+
+  def __init__(self, image_size, levels, steps, hidden, batch, coupling, x):
+    tfb, tfd = tfp.bijectors, tfp.distributions
+    shape = (image_size, image_size, 3)
+    network = tfb.GlowDefaultNetwork if coupling == "affine" else additive_network
+    glow = tfb.Glow(
+        output_shape=shape, num_glow_blocks=levels, num_steps_per_block=steps,
+        coupling_bijector_fn=lambda input_shape: network(input_shape, num_hidden=hidden),
+        exit_bijector_fn=tfb.GlowDefaultExitNetwork, grab_after_block=(0.5,) * levels, use_actnorm=True)
+    dist = tfd.TransformedDistribution(tfd.Sample(tfd.Normal(0.0, 1.0), glow.inverse_event_shape(shape)), glow)
+    dist.log_prob(x)  # Initialises TFP's ActNorms from data, eagerly, before any tracing.
+    variables = glow.trainable_variables
+    optimizer = tf.keras.optimizers.Adamax(1e-4)
+    optimizer.build(variables)
+
+    @tf.function
+    def train(x):
+      with tf.GradientTape() as tape:
+        loss = -tf.reduce_mean(dist.log_prob(x))
+      optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+      return loss
+
+    self.train = train
+    self.log_prob = tf.function(dist.log_prob)
+    self.sample = tf.function(lambda: dist.sample(batch, seed=tf.constant([1, 2])))
+
+
+def additive_network(input_shape, num_hidden):
+  """tfb.GlowDefaultNetwork with as many outputs as inputs, which makes tfb.Glow's coupling additive."""
+  layers = tfp.bijectors.GlowDefaultNetwork(input_shape, num_hidden=num_hidden).layers
+  last = tf_keras.layers.Conv2D(input_shape[-1], 3, padding="same", kernel_initializer="zeros")
+  return tf_keras.Sequential([tf_keras.Input(shape=input_shape), *layers[:-1], last])
+
+
+def time_worker(name, repeats, seconds):
+  image_size, levels, steps, hidden, batch, coupling = CONFIGS[name]
+  x = tf.random.stateless_uniform([batch, image_size, image_size, 3], [1, 2], -0.5, 0.5)
+  models = {"glow_tf": Ours(*CONFIGS[name], x), "tfp": Tfp(*CONFIGS[name], x)}
+  calls = {
+      (implementation, measurement): {"train": lambda m=model: m.train(x), "log_prob": lambda m=model: m.log_prob(x),
+                                      "sample": lambda m=model: m.sample()}[measurement]
+      for implementation, model in models.items() for measurement in MEASUREMENTS}
+  timings = {key: [] for key in calls}
+  counts = {}
+  for key, call in calls.items():
+    start = time.perf_counter()
+    call().numpy()  # Traces.
+    warm = time.perf_counter()
+    call().numpy()
+    counts[key] = max(1, round(seconds / (time.perf_counter() - warm)))
+    print(f"{key}: first call {warm - start:.1f}s, {counts[key]} calls per repeat", file=sys.stderr)
+  a = tf.random.stateless_normal([PEAK_SIZE, PEAK_SIZE], [3, 4])
+  matmul = tf.function(lambda: tf.matmul(a, a))
+  matmul().numpy()
+  peaks = []
+  for repeat in range(repeats):
+    for key in (list(calls) if repeat % 2 == 0 else list(calls)[::-1]):
+      start = time.perf_counter()
+      for _ in range(counts[key]):
+        out = calls[key]()
+      out.numpy()
+      timings[key].append(batch * counts[key] / (time.perf_counter() - start))
+    start = time.perf_counter()
+    for _ in range(3):
+      matmul().numpy()
+    peaks.append(3 * 2 * PEAK_SIZE**3 / (time.perf_counter() - start) / 1e9)
+  return {"images_per_second": {f"{i}/{m}": statistics.median(t) for (i, m), t in timings.items()},
+          "all": {f"{i}/{m}": t for (i, m), t in timings.items()},
+          "peak_gflops": statistics.median(peaks), "peaks": peaks}
+
+
+def memory_worker(name, implementation):
+  image_size, _, _, _, batch, _ = CONFIGS[name]
+  x = tf.random.stateless_uniform([batch, image_size, image_size, 3], [1, 2], -0.5, 0.5)
+  model = (Ours if implementation == "glow_tf" else Tfp)(*CONFIGS[name], x)
+  for _ in range(2):
+    model.train(x).numpy()
+  return {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def run_worker(*args):
+  command = [sys.executable, os.path.abspath(__file__), *args]
+  result = subprocess.run(command, stdout=subprocess.PIPE, check=True, text=True)
+  return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def machine():
+  model = "unknown CPU"
+  try:
+    for line in subprocess.run(["lscpu"], stdout=subprocess.PIPE, text=True, check=True).stdout.splitlines():
+      if line.startswith("Model name:"):
+        model = line.split(":", 1)[1].strip()
+  except (OSError, subprocess.CalledProcessError):
+    pass
+  return (f"{model}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}; Python "
+          f"{platform.python_version()}, TensorFlow {tf.__version__}, TensorFlow Probability {tfp.__version__}")
+
+
+def table(results):
+  lines = [
+      "| config (image, L, K, W, batch, coupling) | train img/s ours / tfp (ratio) | log_prob img/s ours / tfp "
+      "(ratio) | sample img/s ours / tfp (ratio) | peak RSS MB ours / tfp | MFU train ours / tfp | matmul peak "
+      "GFLOP/s |",
+      "|---|---|---|---|---|---|---|"]
+  for name, r in results.items():
+    image_size, levels, steps, hidden, batch, coupling = CONFIGS[name]
+    speed = r["images_per_second"]
+    cells = []
+    for measurement in MEASUREMENTS:
+      ours, theirs = speed[f"glow_tf/{measurement}"], speed[f"tfp/{measurement}"]
+      cells.append(f"{ours:.1f} / {theirs:.1f} (**{ours / theirs:.2f}x**)")
+    train_flops = 3 * config_flops(image_size, levels, steps, hidden, coupling)
+    mfu = [train_flops * speed[f"{i}/train"] / (r["peak_gflops"] * 1e9) for i in ("glow_tf", "tfp")]
+    lines.append(
+        f"| {name} ({image_size}x{image_size}x3, {levels}, {steps}, {hidden}, {batch}, {coupling}) | "
+        + " | ".join(cells)
+        + f" | {r['glow_tf_rss_mb']:.0f} / {r['tfp_rss_mb']:.0f} | {mfu[0]:.0%} / {mfu[1]:.0%} | "
+          f"{r['peak_gflops']:.0f} |")
+  return "\n".join(lines)
+
+
+def main():
+  args = parse_args()
+  names = [n for n in args.configs.split(",") if n]
+  unknown = [n for n in names if n not in CONFIGS]
+  if unknown:
+    raise SystemExit(f"Unknown configs {unknown}; choose from {', '.join(CONFIGS)}.")
+  if args.worker == "time":
+    print(json.dumps(time_worker(names[0], args.repeats, args.seconds)))
+    return
+  if args.worker == "memory":
+    print(json.dumps(memory_worker(names[0], args.implementation)))
+    return
+  results = {}
+  for name in names:
+    print(f"{name} ...", file=sys.stderr, flush=True)
+    result = run_worker("--worker=time", f"--configs={name}", f"--repeats={args.repeats}", f"--seconds={args.seconds}")
+    for implementation in ("glow_tf", "tfp"):
+      memory = run_worker("--worker=memory", f"--configs={name}", f"--implementation={implementation}")
+      result[f"{implementation}_rss_mb"] = memory["peak_rss_mb"]
+    results[name] = result
+    print(json.dumps({name: result}), file=sys.stderr, flush=True)
+  text = table(results)
+  print(text)
+  if args.results:
+    write_results(args.results, text, results, " ".join(["python", *sys.argv]))
+
+
+def write_results(path, text, results, command):
+  """Replaces the generated section of `path` (between markers), keeping the hand-written notes around it."""
+  begin, end = "<!-- speed.py table begin -->", "<!-- speed.py table end -->"
+  section = (f"{begin}\n`{command}` on {datetime.date.today()}; {machine()}.\n\n{text}\n\n"
+             f"<details><summary>raw timings (images/s per repeat)</summary>\n\n```json\n"
+             f"{json.dumps({n: r['all'] for n, r in results.items()}, indent=1)}\n```\n</details>\n{end}")
+  old = open(path).read() if os.path.exists(path) else f"# Speed\n\n{begin}\n{end}\n"
+  if begin not in old:
+    old += f"\n{begin}\n{end}\n"
+  head, rest = old.split(begin, 1)
+  with open(path, "w") as f:
+    f.write(head + section + rest.split(end, 1)[1])
+
+
+if __name__ == "__main__":
+  main()
