@@ -5,6 +5,7 @@ interpolate (between test images), manipulate (an attribute or class direction, 
 --model_dir: a training run (config.json + checkpoints/) or a SavedModel version (e.g. saved_models/digits/1).
 """
 
+import math
 import os
 import sys
 
@@ -107,13 +108,20 @@ def _check_flags(mode):
     raise app.UsageError(f"--temperatures must be numbers >= 0, got {','.join(FLAGS.temperatures)}.")
   if not _floats("alphas"):
     raise app.UsageError("--alphas needs at least one strength, e.g. -1,0,1.")
+  if not math.isfinite(FLAGS.manipulation_scale):
+    raise app.UsageError(f"--manipulation_scale must be a finite number, got {FLAGS.manipulation_scale}.")
 
 
 def _floats(name):
+  """The numbers of a list flag; NaN and infinity are refused, as they would only draw NaN images."""
   try:
-    return [float(value) for value in FLAGS[name].value]
+    values = [float(value) for value in FLAGS[name].value]
   except ValueError:
-    raise app.UsageError(f"--{name} takes numbers separated by commas; got {','.join(FLAGS[name].value)}.") from None
+    values = None
+  if values is None or not all(map(math.isfinite, values)):
+    raise app.UsageError(
+        f"--{name} takes numbers separated by commas, none NaN or infinite; got {','.join(FLAGS[name].value)}.")
+  return values
 
 
 if __name__ == "__main__":

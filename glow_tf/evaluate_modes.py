@@ -13,7 +13,7 @@ from glow_tf.evaluation import evaluate_dequantized_bits_per_dim
 from glow_tf.health import reconstruction_error
 from glow_tf.images import image_grid, write_png
 from glow_tf.loading import LoadedModel, load_model
-from glow_tf.objective import bin_centres
+from glow_tf.objective import NonFiniteImagesError, bin_centres
 from glow_tf.sampling import SampleGrids, display_scale
 
 
@@ -36,6 +36,12 @@ class Evaluator:
     self.dataset = dataset
     self.data_dir = data_dir
     self.info = data.dataset_info(dataset, self.config.image_shape[0]) if dataset else None
+    if self.info and (self.info.image_shape != self.config.image_shape
+                      or self.info.pixel_levels != self.config.pixel_levels):
+      raise ValueError(
+          f"The model takes images of shape {self.config.image_shape} with {self.config.pixel_levels} pixel levels, "
+          f"but {dataset} gives {self.info.image_shape} with {self.info.pixel_levels}: evaluate it on the data it "
+          f"was trained on.")
     self.output_dir = output_dir
     self.batch_size = batch_size
     self.log = log
@@ -91,8 +97,13 @@ class Evaluator:
     labels, columns = self._sample_labels(num_samples)
     written = SampleGrids(self.glow).write(
         self.output_dir, "samples", temperatures, num_samples, labels=labels, seed=(seed, 0), columns=columns)
-    paths = [path for _, path, _ in written]
+    paths = [grid.path for grid in written]
     self.log(f"Wrote {', '.join(paths)}")
+    overflowed = [f"{grid.nonfinite} at T={grid.temperature:g}" for grid in written if grid.nonfinite]
+    if overflowed:
+      raise NonFiniteImagesError(
+          f"Of {num_samples} samples per grid, {', '.join(overflowed)} are not finite (NaN or inf) and are drawn "
+          f"black: the model's inverse overflows this far from the data; use lower temperatures (<= 1).")
     return paths
 
   def reconstruct(self, num_images):

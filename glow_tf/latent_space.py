@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 import tqdm
 
-from glow_tf.objective import bin_centres, postprocess
+from glow_tf.objective import NonFiniteImagesError, bin_centres, nonfinite_images, postprocess
 
 
 def encode_pixels(glow, pixels, labels=None):
@@ -32,16 +32,25 @@ class LatentSpace:
     self.glow = glow
     self.batch_size = batch_size
     self._encode = tf.function(lambda pixels, labels: encode_pixels(glow, pixels, labels), reduce_retracing=True)
-    self._decode = tf.function(
-        lambda z, labels: postprocess(decode_latent(glow, z, labels), glow.config.n_bins), reduce_retracing=True)
+    self._decode = tf.function(lambda z, labels: decode_latent(glow, z, labels), reduce_retracing=True)
 
   def encode(self, pixels, labels=None, progress=False):
     """Latents [B, H, W, C] of uint8 pixels [B, H, W, C]; `progress` shows a bar for long runs."""
     return self._batched(self._encode, pixels, labels, "encode" if progress else None)
 
   def decode(self, z, labels=None):
-    """uint8 display images [B, H, W, C] (0..255, as `postprocess` makes them) of latents [B, H, W, C]."""
-    return self._batched(self._decode, np.asarray(z, self.glow.config.dtype), labels)
+    """uint8 display images [B, H, W, C] (0..255, as `postprocess` makes them) of latents [B, H, W, C].
+
+    Raises:
+      NonFiniteImagesError: some images came out NaN or inf, which no uint8 pixel can show.
+    """
+    x = self._batched(self._decode, np.asarray(z, self.glow.config.dtype), labels)
+    nonfinite = int(nonfinite_images(x).sum())
+    if nonfinite:
+      raise NonFiniteImagesError(
+          f"{nonfinite} of {len(x)} decoded images are not finite (NaN or inf): their latents lie too far from "
+          f"those of real images (a large manipulation strength or scale?) for the model's inverse.")
+    return postprocess(x, self.glow.config.n_bins).numpy()
 
   def display(self, pixels):
     """uint8 display images of uint8 pixels, made as `decode` makes its images: originals to show beside them."""

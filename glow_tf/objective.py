@@ -7,7 +7,19 @@ dequantisation noise U(0, 1/n_bins) so that a density on reals bounds the discre
 
 import math
 
+import numpy as np
 import tensorflow as tf
+
+
+class NonFiniteImagesError(ValueError):
+  """A model's images came out NaN or inf: their latents lay too far from those of real images (a high
+  temperature, a long step along a direction) for the model's inverse to stay within its floating-point range."""
+
+
+def nonfinite_images(x):
+  """bool [N]: which of the model-space images x [N, H, W, C] hold a NaN or inf."""
+  x = np.asarray(x)
+  return ~np.isfinite(x).reshape(len(x), -1).all(axis=1)
 
 
 def preprocess(pixels, pixel_levels, n_bins, dtype=tf.float32, noise_seed=None):

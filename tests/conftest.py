@@ -1,6 +1,22 @@
 import os
 import sys
 
+import pytest
+
 # Quiet TensorFlow's start-up chatter in test output; keep warnings and errors.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from tests.tiny_export import export_tiny  # After the environment above: it imports TensorFlow.
+
+
+@pytest.fixture(scope="session")
+def saved_model(tmp_path_factory):
+  """A tiny unconditional model, exported once for every test that serves one: (glow, signatures, path)."""
+  return export_tiny(str(tmp_path_factory.mktemp("export") / "tiny"))
+
+
+@pytest.fixture(scope="session")
+def conditional_saved_model(tmp_path_factory):
+  """The same with 10 classes, taking class ids: (glow, signatures, path)."""
+  return export_tiny(str(tmp_path_factory.mktemp("export") / "tiny_conditional"), num_classes=10)

@@ -11,57 +11,28 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from glow_tf import Glow, GlowConfig, preprocess
-from glow_tf.export import DEFAULT_SIGNATURE, MAX_SAMPLE_COUNT, export_saved_model
+from glow_tf import Glow, GlowConfig
+from glow_tf.export import DEFAULT_SIGNATURE, export_saved_model
 from glow_tf.latent_space import encode_pixels
 from glow_tf.loading import load_model
 from glow_tf.objective import bin_centres, bits_per_dim, to_pixels
-from tests.helpers import randomize
+from tests.tiny_export import SEED, SHAPE, TINY, pixels, trained_glow
 from tests.tiny_run import STEPS, run_script, train_tiny_model
 
-TINY = dict(image_shape=(8, 8, 1), levels=2, steps_per_level=2, hidden_channels=8, pixel_levels=17)
-SHAPE = TINY["image_shape"]
-SEED = tf.constant([3, 4])
+# The tiny exported models are the `saved_model` and `conditional_saved_model` fixtures of conftest.py; bad
+# requests to their signatures are in the table of tests/test_bad_input.py.
 
 
-def trained_glow(**fields):
-  """A tiny model with ActNorm initialised from data and every other parameter nudged off its zero start."""
-  config = GlowConfig(**TINY, **fields)
-  glow = Glow(config)
-  pixels = np.random.default_rng(0).integers(0, config.pixel_levels, [32, *SHAPE])
-  glow.initialize(preprocess(pixels, config.pixel_levels, config.n_bins, noise_seed=tf.constant([0, 0])))
-  randomize(glow, scale=0.05)
-  return glow
-
-
-def pixels(batch=4, seed=1):
-  return tf.constant(np.random.default_rng(seed).integers(0, 17, [batch, *SHAPE]), tf.uint8)
-
-
-@pytest.fixture(scope="module")
-def unconditional(tmp_path_factory):
-  glow = trained_glow()
-  path = export_saved_model(glow, str(tmp_path_factory.mktemp("export") / "tiny"), 1)
-  return glow, tf.saved_model.load(path).signatures, path
-
-
-@pytest.fixture(scope="module")
-def conditional(tmp_path_factory):
-  glow = trained_glow(num_classes=10)
-  path = export_saved_model(glow, str(tmp_path_factory.mktemp("export") / "tiny"), 1)
-  return glow, tf.saved_model.load(path).signatures
-
-
-def test_the_layout_is_tf_servings_with_the_config_inside_the_version(unconditional):
-  glow, _, path = unconditional
+def test_the_layout_is_tf_servings_with_the_config_inside_the_version(saved_model):
+  glow, _, path = saved_model
   assert os.path.basename(path) == "1"
   assert sorted(os.listdir(os.path.dirname(path))) == ["1"]  # No staging directory left behind.
   assert {"saved_model.pb", "variables", "config.json"} <= set(os.listdir(path))
   assert GlowConfig.load(os.path.join(path, "config.json")) == glow.config
 
 
-def test_the_signatures_and_their_names(unconditional, conditional):
-  _, signatures, _ = unconditional
+def test_the_signatures_and_their_names(saved_model, conditional_saved_model):
+  _, signatures, _ = saved_model
   assert set(signatures) == {"log_prob", "sample", "encode", "decode", "serving_default"}
   inputs = lambda name: {key: (spec.dtype, spec.shape.as_list())
                          for key, spec in signatures[name].structured_input_signature[1].items()}
@@ -75,12 +46,12 @@ def test_the_signatures_and_their_names(unconditional, conditional):
   assert set(signatures["decode"].structured_outputs) == {"images"}
   assert DEFAULT_SIGNATURE == "log_prob"
   assert inputs("serving_default") == inputs("log_prob")
-  labels = conditional[1]["sample"].structured_input_signature[1]["labels"]
+  labels = conditional_saved_model[1]["sample"].structured_input_signature[1]["labels"]
   assert (labels.dtype, labels.shape.as_list()) == (tf.int32, [None])
 
 
-def test_log_prob_scores_bin_centres_as_the_model_does(unconditional):
-  glow, signatures, _ = unconditional
+def test_log_prob_scores_bin_centres_as_the_model_does(saved_model):
+  glow, signatures, _ = saved_model
   images = pixels()
   served = signatures["log_prob"](images=images)
   expected = glow.log_prob(bin_centres(images, 17, 17)).numpy()
@@ -90,8 +61,8 @@ def test_log_prob_scores_bin_centres_as_the_model_does(unconditional):
   np.testing.assert_array_equal(signatures["serving_default"](images=images)["log_prob"], served["log_prob"])
 
 
-def test_sample_draws_the_models_images_reproducibly_from_a_seed(unconditional):
-  glow, signatures, _ = unconditional
+def test_sample_draws_the_models_images_reproducibly_from_a_seed(saved_model):
+  glow, signatures, _ = saved_model
   served = signatures["sample"](count=tf.constant(6), temperature=tf.constant(0.7), seed=SEED)["images"].numpy()
   assert served.shape == (6, *SHAPE) and served.dtype == np.uint8 and served.max() < 17
   expected = to_pixels(glow.sample(6, 0.7, seed=SEED), 17, 17).numpy()
@@ -102,8 +73,8 @@ def test_sample_draws_the_models_images_reproducibly_from_a_seed(unconditional):
   assert not np.array_equal(other["images"], served)
 
 
-def test_encode_and_decode_round_trip_pixels(unconditional):
-  glow, signatures, _ = unconditional
+def test_encode_and_decode_round_trip_pixels(saved_model):
+  glow, signatures, _ = saved_model
   images = pixels()
   encoded = signatures["encode"](images=images)
   np.testing.assert_allclose(encoded["latent"], encode_pixels(glow, images), rtol=1e-4, atol=1e-4)
@@ -114,32 +85,16 @@ def test_encode_and_decode_round_trip_pixels(unconditional):
   np.testing.assert_array_equal(decoded, images)
 
 
-def test_a_sample_can_be_scored_and_encoded_as_it_is(unconditional):
-  _, signatures, _ = unconditional
+def test_a_sample_can_be_scored_and_encoded_as_it_is(saved_model):
+  _, signatures, _ = saved_model
   images = signatures["sample"](count=tf.constant(3), temperature=tf.constant(1.0), seed=SEED)["images"]
   assert np.all(np.isfinite(signatures["log_prob"](images=images)["bits_per_dim"]))
   latent = signatures["encode"](images=images)["latent"]
   np.testing.assert_array_equal(signatures["decode"](latent=latent)["images"], images)
 
 
-def test_empty_batches_give_empty_results(unconditional, conditional):
-  _, signatures, _ = unconditional
-  none = tf.zeros([0, *SHAPE], tf.uint8)
-  sampled = signatures["sample"](count=tf.constant(0), temperature=tf.constant(0.7), seed=SEED)["images"]
-  assert sampled.shape == (0, *SHAPE) and sampled.dtype == tf.uint8
-  assert signatures["log_prob"](images=none)["bits_per_dim"].shape == (0,)
-  encoded = signatures["encode"](images=none)
-  assert encoded["latent"].shape == (0, *SHAPE) and encoded["level1"].shape == (0, 2, 2, 8)
-  assert signatures["decode"](latent=tf.zeros([0, *SHAPE]))["images"].shape == (0, *SHAPE)
-  _, labelled = conditional
-  empty_labels = tf.zeros([0], tf.int32)
-  assert labelled["log_prob"](images=none, labels=empty_labels)["log_prob"].shape == (0,)
-  assert labelled["sample"](count=tf.constant(0), temperature=tf.constant(1.0), seed=SEED,
-                            labels=empty_labels)["images"].shape == (0, *SHAPE)
-
-
-def test_a_conditional_model_takes_class_ids(conditional):
-  glow, signatures = conditional
+def test_a_conditional_model_takes_class_ids(conditional_saved_model):
+  glow, signatures, _ = conditional_saved_model
   images, labels = pixels(), tf.constant([0, 3, 9, 3])
   served = signatures["log_prob"](images=images, labels=labels)["log_prob"]
   np.testing.assert_allclose(served, glow.log_prob(bin_centres(images, 17, 17), labels), rtol=1e-5, atol=1e-4)
@@ -158,66 +113,19 @@ def test_multi_hot_labels_for_multi_label_data(tmp_path):
   np.testing.assert_allclose(served, glow.log_prob(bin_centres(pixels(2), 17, 17), labels), rtol=1e-5, atol=1e-4)
 
 
-def _sample(signatures, count=2, temperature=0.7, seed=SEED, **labels):
-  return signatures["sample"](count=tf.constant(count), temperature=tf.constant(temperature), seed=seed, **labels)
-
-
-BAD_REQUESTS = [
-    ("negative count", lambda s, c: _sample(s, count=-1), "number of samples must be >= 0"),
-    ("too many samples", lambda s, c: _sample(s, count=MAX_SAMPLE_COUNT + 1), f"at most {MAX_SAMPLE_COUNT}"),
-    ("negative temperature", lambda s, c: _sample(s, temperature=-0.5), "temperature must be a finite number"),
-    ("NaN temperature", lambda s, c: _sample(s, temperature=float("nan")), "temperature must be a finite number"),
-    ("pixel beyond the levels", lambda s, c: s["log_prob"](images=tf.fill([1, *SHAPE], tf.constant(17, tf.uint8))),
-     r"pixels in \[0, 17\)"),
-    ("encode a pixel beyond the levels",
-     lambda s, c: s["encode"](images=tf.fill([1, *SHAPE], tf.constant(255, tf.uint8))), r"pixels in \[0, 17\)"),
-    ("NaN latent", lambda s, c: s["decode"](latent=tf.fill([1, *SHAPE], float("nan"))), "latent must be finite"),
-    ("class id out of range", lambda s, c: c["log_prob"](images=pixels(2), labels=tf.constant([0, 10])),
-     r"Class ids must be in \[0, 10\)"),
-    ("labels per image", lambda s, c: c["log_prob"](images=pixels(2), labels=tf.constant([1])),
-     "one entry per image"),
-    ("labels per sample", lambda s, c: _sample(c, count=3, labels=tf.constant([1, 2])), "count entries"),
-]
-
-
-@pytest.mark.parametrize("case", BAD_REQUESTS, ids=[case[0] for case in BAD_REQUESTS])
-def test_bad_requests_get_a_clear_error(unconditional, conditional, case):
-  _, request, message = case
-  with pytest.raises(tf.errors.InvalidArgumentError, match=message):
-    request(unconditional[1], conditional[1])
-
-
-WRONG_TYPES = [
-    ("float images", lambda s: s["log_prob"](images=tf.zeros([1, *SHAPE]))),
-    ("int32 images", lambda s: s["encode"](images=tf.zeros([1, *SHAPE], tf.int32))),
-    ("float count", lambda s: s["sample"](count=tf.constant(2.0), temperature=tf.constant(1.0), seed=SEED)),
-    ("int64 seed", lambda s: s["sample"](count=tf.constant(2), temperature=tf.constant(1.0),
-                                         seed=tf.constant([1, 2], tf.int64))),
-    ("uint8 latent", lambda s: s["decode"](latent=tf.zeros([1, *SHAPE], tf.uint8))),
-    ("smaller images", lambda s: s["log_prob"](images=tf.zeros([1, 4, 4, 1], tf.uint8))),
-    ("missing input", lambda s: s["sample"](count=tf.constant(2), temperature=tf.constant(1.0))),
-]
-
-
-@pytest.mark.parametrize("case", WRONG_TYPES, ids=[case[0] for case in WRONG_TYPES])
-def test_wrong_dtypes_and_shapes_are_refused(unconditional, case):
-  with pytest.raises((TypeError, ValueError, tf.errors.InvalidArgumentError)):
-    case[1](unconditional[1])
-
-
-def test_the_graph_checks_shapes_itself_for_servers_that_do_not(unconditional):
+def test_the_graph_checks_shapes_itself_for_servers_that_do_not(saved_model):
   # TF Serving hands tensors to the graph without comparing them with the signature.
   from glow_tf.export import ServingModule
-  module = ServingModule(unconditional[0])
+  module = ServingModule(saved_model[0])
   unchecked = tf.function(module._log_prob, input_signature=[tf.TensorSpec([None, None, None, None], tf.uint8)])
   with pytest.raises(tf.errors.InvalidArgumentError, match=r"images must have shape \[batch, 8, 8, 1\]"):
     unchecked(tf.zeros([2, 4, 4, 1], tf.uint8))
 
 
-def test_export_refuses_an_uninitialised_model_an_existing_version_and_bad_versions(unconditional, tmp_path):
+def test_export_refuses_an_uninitialised_model_an_existing_version_and_bad_versions(saved_model, tmp_path):
   with pytest.raises(ValueError, match="never initialised.*glow.initialize"):
     export_saved_model(Glow(GlowConfig(**TINY)), str(tmp_path), 1)
-  glow, _, path = unconditional
+  glow, _, path = saved_model
   with pytest.raises(FileExistsError, match="already exists"):
     export_saved_model(glow, os.path.dirname(path), 1)
   for version in (0, -1, "2", 1.0, True):
@@ -226,8 +134,8 @@ def test_export_refuses_an_uninitialised_model_an_existing_version_and_bad_versi
   assert not os.listdir(tmp_path)
 
 
-def test_load_model_reads_the_weights_back_from_a_saved_model(unconditional):
-  glow, _, path = unconditional
+def test_load_model_reads_the_weights_back_from_a_saved_model(saved_model):
+  glow, _, path = saved_model
   loaded = load_model(path)
   assert loaded.step is None and loaded.glow.config == glow.config
   for restored, original in zip(loaded.glow.variables, glow.variables):

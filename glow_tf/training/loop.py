@@ -186,8 +186,12 @@ class _Run:
         run_directory.samples_dir(self.model_dir), f"step{step:07d}", tc.temperatures, tc.num_samples,
         labels=labels, seed=(tc.seed, 0), columns=columns)
     with self.writer.as_default(step=step):
-      for temperature, _, grid in written:
-        tf.summary.image(f"samples/T={temperature:g}", grid[None])
+      for grid in written:
+        tf.summary.image(f"samples/T={grid.temperature:g}", grid.image[None])
+    for grid in written:
+      if grid.nonfinite:
+        tqdm.tqdm.write(f"step {step}: {grid.nonfinite} of {tc.num_samples} samples at T={grid.temperature:g} were "
+                        f"not finite (NaN or inf), drawn black in {grid.path}")
 
   def _sample_labels(self):
     """Labels for conditional sample grids: one class per column, or the test set's attribute vectors."""
