@@ -1,11 +1,15 @@
+import re
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from glow_tf import Glow, GlowConfig, data
 from glow_tf.health import mixing_condition_numbers, reconstruction_error
+from glow_tf.objective import bin_centres
 from glow_tf.training import TrainConfig, dataset_defaults, train
 from tests.helpers import randomize
+from tests.tiny_run import run_script
 
 
 def test_condition_numbers_cover_every_mixing_layer_and_start_at_one():
@@ -27,6 +31,8 @@ def test_reconstruction_error_is_round_off_for_a_random_model():
 @pytest.mark.slow
 def test_a_model_trained_a_few_hundred_steps_on_digits_still_inverts(tmp_path):
   model_fields, _ = dataset_defaults("digits")
+  num_images = 64
+  pixels = next(iter(data.load_pixels("digits", "test", 8).take(num_images).batch(num_images)))["image"]
   for permutation in ("lu", "conv"):
     config = GlowConfig(**{**model_fields, "permutation": permutation})
     result_dir = str(tmp_path / permutation)
@@ -40,3 +46,15 @@ def test_a_model_trained_a_few_hundred_steps_on_digits_still_inverts(tmp_path):
     print(f"\n{permutation}: max round-trip error {error:.2e}, worst 1x1 condition number {max(numbers):.2f}")
     assert error < 1e-3
     assert max(numbers) < 1e3
+
+    # What a user runs to check a trained model, on the first test images, as bin centres.
+    result = run_script("evaluate.py", "reconstruct", f"--model_dir={result_dir}", f"--num_images={num_images}",
+                        f"--output_dir={tmp_path / permutation / 'eval'}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    reported = re.search(r"max error (\S+) in model space, (\d+) in uint8 pixels", result.stdout + result.stderr)
+    assert reported, result.stdout[-2000:] + result.stderr[-2000:]
+    cli_error, pixel_error = float(reported.group(1)), int(reported.group(2))
+    in_process = reconstruction_error(glow, bin_centres(pixels, config.pixel_levels, config.n_bins))
+    print(f"{permutation}: evaluate.py reconstruct reports {cli_error:.3g}; in process {in_process:.3g}")
+    assert cli_error < 1e-3 and pixel_error == 0
+    np.testing.assert_allclose(cli_error, in_process, rtol=0.01)  # evaluate.py prints 3 significant digits.
