@@ -9,6 +9,10 @@ process (repeat r of every measurement of ours and of theirs, the order alternat
 table gives medians over repeats and the ratio of the medians. Two more subprocesses per config, one per
 implementation, build the model, train two steps, and report their peak RSS.
 
+A third model is timed in the same interleaving: ours with `network_dtype="bfloat16"` (coupling networks in
+mixed precision, same architecture, everything else float32). It is a column of its own, for machines with
+bfloat16 arithmetic (AVX512-BF16 here); the float32 columns compare like with like.
+
 Both models have the same architecture: L levels of K steps (ActNorm, LU 1x1 convolution, coupling whose
 network is conv3x3(W) -> ReLU -> conv1x1(W) -> ReLU -> zero conv3x3), learned split priors, the same batch of
 32x32x3 (or 64x64x3) images. Training is a GradientTape step with Adamax inside tf.function for both (ours:
@@ -80,11 +84,11 @@ def config_flops(image_size, levels, steps, hidden, coupling):
 class Ours:
   """glow_tf through its public API: Trainer.train_step, Glow.log_prob, Glow.sample."""
 
-  def __init__(self, image_size, levels, steps, hidden, batch, coupling, x):
+  def __init__(self, image_size, levels, steps, hidden, batch, coupling, x, network_dtype=""):
     from glow_tf import GlowConfig  # pylint: disable=g-import-not-at-top
     from glow_tf.training import TrainConfig, Trainer  # pylint: disable=g-import-not-at-top
     config = GlowConfig(image_shape=(image_size, image_size, 3), levels=levels, steps_per_level=steps,
-                        hidden_channels=hidden, coupling=coupling)
+                        hidden_channels=hidden, coupling=coupling, network_dtype=network_dtype)
     self.trainer = Trainer(config, TrainConfig(batch_size=batch, warmup_steps=100))
     self.trainer.initialize(x)
     glow = self.trainer.glow
@@ -134,7 +138,8 @@ def additive_network(input_shape, num_hidden):
 def time_worker(name, repeats, seconds):
   image_size, levels, steps, hidden, batch, coupling = CONFIGS[name]
   x = tf.random.stateless_uniform([batch, image_size, image_size, 3], [1, 2], -0.5, 0.5)
-  models = {"glow_tf": Ours(*CONFIGS[name], x), "tfp": Tfp(*CONFIGS[name], x)}
+  models = {"glow_tf": Ours(*CONFIGS[name], x), "tfp": Tfp(*CONFIGS[name], x),
+            "glow_tf_bf16": Ours(*CONFIGS[name], x, network_dtype="bfloat16")}
   calls = {
       (implementation, measurement): {"train": lambda m=model: m.train(x), "log_prob": lambda m=model: m.log_prob(x),
                                       "sample": lambda m=model: m.sample()}[measurement]
@@ -199,8 +204,8 @@ def table(results):
   lines = [
       "| config (image, L, K, W, batch, coupling) | train img/s ours / tfp (ratio) | log_prob img/s ours / tfp "
       "(ratio) | sample img/s ours / tfp (ratio) | peak RSS MB ours / tfp | MFU train ours / tfp | matmul peak "
-      "GFLOP/s |",
-      "|---|---|---|---|---|---|---|"]
+      "GFLOP/s | ours, bfloat16 networks: train / log_prob / sample img/s (ratio to tfp) |",
+      "|---|---|---|---|---|---|---|---|"]
   for name, r in results.items():
     image_size, levels, steps, hidden, batch, coupling = CONFIGS[name]
     speed = r["images_per_second"]
@@ -210,11 +215,13 @@ def table(results):
       cells.append(f"{ours:.1f} / {theirs:.1f} (**{ours / theirs:.2f}x**)")
     train_flops = 3 * config_flops(image_size, levels, steps, hidden, coupling)
     mfu = [train_flops * speed[f"{i}/train"] / (r["peak_gflops"] * 1e9) for i in ("glow_tf", "tfp")]
+    mixed = " / ".join(f"{speed[f'glow_tf_bf16/{m}']:.1f} ({speed[f'glow_tf_bf16/{m}'] / speed[f'tfp/{m}']:.2f}x)"
+                       for m in MEASUREMENTS)
     lines.append(
         f"| {name} ({image_size}x{image_size}x3, {levels}, {steps}, {hidden}, {batch}, {coupling}) | "
         + " | ".join(cells)
         + f" | {r['glow_tf_rss_mb']:.0f} / {r['tfp_rss_mb']:.0f} | {mfu[0]:.0%} / {mfu[1]:.0%} | "
-          f"{r['peak_gflops']:.0f} |")
+          f"{r['peak_gflops']:.0f} | {mixed} |")
   return "\n".join(lines)
 
 

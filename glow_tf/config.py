@@ -7,6 +7,8 @@ import os
 COUPLINGS = ("affine", "additive")
 PERMUTATIONS = ("lu", "conv", "shuffle", "reverse")
 DTYPES = ("float32", "float64")
+# What the coupling networks may compute in besides the model's dtype ("" means the model's dtype).
+NETWORK_DTYPES = ("", "bfloat16")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,6 +30,11 @@ class GlowConfig:
     n_bits: bits kept per pixel of 8-bit data (5 for faces in the paper, 8 keeps everything).
     pixel_levels: distinct values the raw pixels take: 256 for 8-bit images, 17 for scikit-learn's digits.
     dtype: `"float32"` or `"float64"`.
+    network_dtype: `""` (the model's dtype) or `"bfloat16"`: the coupling networks compute in bfloat16, with
+      their weights and everything else in float32. About 1.9x the convolution throughput on CPUs with
+      AVX512-BF16 (and on GPUs and TPUs); slower on CPUs without it. Invertibility and the log-det stay exact:
+      a coupling inverts with the same network output it encoded with, and its log-det is that of the
+      transformation it applies, whatever precision the network computed it in.
   """
 
   image_shape: tuple[int, int, int] = (32, 32, 3)
@@ -41,6 +48,7 @@ class GlowConfig:
   n_bits: int = 8
   pixel_levels: int = 256
   dtype: str = "float32"
+  network_dtype: str = ""
 
   def __post_init__(self):
     try:
@@ -70,6 +78,10 @@ class GlowConfig:
     _require_choice("coupling", self.coupling, COUPLINGS)
     _require_choice("permutation", self.permutation, PERMUTATIONS)
     _require_choice("dtype", self.dtype, DTYPES)
+    _require_choice("network_dtype", self.network_dtype, NETWORK_DTYPES)
+    if self.network_dtype and self.dtype != "float32":
+      raise ValueError(f"network_dtype={self.network_dtype!r} is mixed precision for float32 models; with "
+                       f"dtype={self.dtype!r}, leave network_dtype empty.")
     if not isinstance(self.num_classes, int) or self.num_classes < 0:
       raise ValueError(f"num_classes must be a whole number >= 0 (0: unconditional), got {self.num_classes!r}.")
     if not isinstance(self.n_bits, int) or not 1 <= self.n_bits <= 8:

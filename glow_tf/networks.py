@@ -31,20 +31,22 @@ class ZeroConv2d(tf.Module):
       self.log_gain = tf.Variable(tf.zeros([out_channels], dtype), name="log_gain")
 
   def __call__(self, x):
-    # (conv(x, k) + b) * g == conv(x, k * g) + b * g: one fused convolution with bias.
+    # (conv(x, k) + b) * g == conv(x, k * g) + b * g: one fused convolution with bias, in x's dtype.
     gain = tf.exp(LOG_GAIN_FACTOR * self.log_gain)
-    return tf.nn.bias_add(conv2d_same(x, self.kernel * gain), self.bias * gain)
+    return tf.nn.bias_add(conv2d_same(x, tf.cast(self.kernel * gain, x.dtype)), tf.cast(self.bias * gain, x.dtype))
 
 
 class CouplingNetwork(tf.Module):
   """conv3x3(W) -> ActNorm -> ReLU -> conv1x1(W) -> ActNorm -> ReLU -> ZeroConv2d: the reference's NN().
 
-  The hidden convolutions have no bias: the ActNorm after each supplies it.
+  The hidden convolutions have no bias: the ActNorm after each supplies it. With a `compute_dtype` (bfloat16),
+  the weights stay in `dtype` and are cast, as are the input and the output: mixed precision.
   """
 
-  def __init__(self, in_channels, hidden_channels, out_channels, seed=None, dtype=tf.float32,
+  def __init__(self, in_channels, hidden_channels, out_channels, seed=None, dtype=tf.float32, compute_dtype=None,
                name="coupling_network"):
     super().__init__(name=name)
+    self.compute_dtype = tf.as_dtype(compute_dtype or dtype)
     rng = np.random.default_rng(seed)
     with self.name_scope:
       self.conv_in = tf.Variable(
@@ -58,13 +60,18 @@ class CouplingNetwork(tf.Module):
       self.conv_out = ZeroConv2d(hidden_channels, out_channels, dtype=dtype, name="conv_out")
 
   def __call__(self, x):
-    h = _conv_actnorm_relu(x, self.conv_in, self.actnorm_in)  # [B, H, W, hidden]
+    h = tf.cast(x, self.compute_dtype)
+    h = _conv_actnorm_relu(h, self.conv_in, self.actnorm_in)  # [B, H, W, hidden]
     h = _conv_actnorm_relu(h, self.conv_hidden, self.actnorm_hidden)
-    return self.conv_out(h)  # [B, H, W, out]
+    return tf.cast(self.conv_out(h), x.dtype)  # [B, H, W, out]
 
 
 def _conv_actnorm_relu(x, kernel, actnorm):
-  """relu(actnorm(conv(x))), ActNorm's scale folded into the kernel so that oneDNN fuses conv, bias and ReLU."""
+  """relu(actnorm(conv(x))), ActNorm's scale folded into the kernel so that oneDNN fuses conv, bias and ReLU.
+
+  Computed in x's dtype; ActNorm's initial statistics in the weights' dtype.
+  """
   if initializing():
-    actnorm.initialize_from(conv2d_same(x, kernel))
-  return tf.nn.relu(tf.nn.bias_add(conv2d_same(x, kernel * actnorm.scale()), actnorm.bias))
+    actnorm.initialize_from(conv2d_same(tf.cast(x, kernel.dtype), kernel))
+  return tf.nn.relu(tf.nn.bias_add(conv2d_same(x, tf.cast(kernel * actnorm.scale(), x.dtype)),
+                                   tf.cast(actnorm.bias, x.dtype)))
