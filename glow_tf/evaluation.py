@@ -2,11 +2,16 @@
 
 import dataclasses
 import math
+import weakref
 
 import numpy as np
 import tensorflow as tf
 
 from glow_tf.objective import bits_per_dim
+
+# model -> its traced scoring function, reused by every evaluation of a run: one trace per batch shape, where a
+# new tf.function per evaluation would retrace each time (and have TensorFlow warn about it mid-training).
+_scorers = weakref.WeakKeyDictionary()
 
 
 def evaluate_bits_per_dim(glow, dataset, conditional=False, max_batches=0, progress=None):
@@ -28,10 +33,7 @@ def evaluate_bits_per_dim(glow, dataset, conditional=False, max_batches=0, progr
 
 def bits_per_dim_per_image(glow, dataset, conditional=False, max_batches=0, progress=None):
   """The bits/dim of every image in `dataset`, in order, as float64 [N]; arguments as `evaluate_bits_per_dim`."""
-  config = glow.config
-  # Traced per batch shape (full batches, then the last partial one): a static batch size keeps
-  # models that cannot trace an unknown one, such as tfp.bijectors.Glow, scorable too.
-  score = tf.function(lambda x, labels: bits_per_dim(glow.log_prob(x, labels), config.num_dims, config.n_bins))
+  score = _scorer(glow)
   scores = []
   for index, batch in enumerate(dataset):
     if max_batches and index >= max_batches:
@@ -43,6 +45,18 @@ def bits_per_dim_per_image(glow, dataset, conditional=False, max_batches=0, prog
   if not scores:
     raise ValueError("The evaluation dataset is empty.")
   return np.concatenate(scores).astype(np.float64)
+
+
+def _scorer(glow):
+  """bits/dim per image of a batch, as one tf.function per model, traced per batch shape (full batches, then the
+  last partial one): a static batch size keeps models that cannot trace an unknown one, such as
+  tfp.bijectors.Glow, scorable too."""
+  if glow not in _scorers:
+    # A weak reference: the cache must not keep the model it is keyed on alive.
+    model, config = weakref.ref(glow), glow.config
+    _scorers[glow] = tf.function(
+        lambda x, labels: bits_per_dim(model().log_prob(x, labels), config.num_dims, config.n_bins))
+  return _scorers[glow]
 
 
 @dataclasses.dataclass

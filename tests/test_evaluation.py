@@ -1,5 +1,6 @@
 """Test-set bits/dim with one or several dequantisation draws per image."""
 
+import gc
 import math
 
 import numpy as np
@@ -7,7 +8,8 @@ import pytest
 import tensorflow as tf
 
 from glow_tf import Glow, GlowConfig, preprocess
-from glow_tf.evaluation import bits_per_dim_per_image, evaluate_bits_per_dim, evaluate_dequantized_bits_per_dim
+from glow_tf.evaluation import (_scorer, _scorers, bits_per_dim_per_image, evaluate_bits_per_dim,
+                                evaluate_dequantized_bits_per_dim)
 
 CONFIG = GlowConfig(image_shape=(4, 4, 1), levels=2, steps_per_level=1, hidden_channels=4, pixel_levels=17)
 PIXELS = np.random.default_rng(0).integers(0, 17, [10, 4, 4, 1])
@@ -54,3 +56,18 @@ def test_progress_counts_every_image_of_every_draw(glow):
 def test_the_number_of_draws_must_be_a_positive_whole_number(glow, bad):
   with pytest.raises(ValueError, match="num_dequantizations must be a whole number >= 1"):
     evaluate_dequantized_bits_per_dim(glow, noisy_test_split, bad)
+
+
+def test_repeated_evaluations_trace_once_per_batch_shape_and_do_not_keep_the_model(glow):
+  for seed in range(3):
+    evaluate_bits_per_dim(glow, noisy_test_split(seed))
+  assert _scorer(glow).experimental_get_tracing_count() == 2  # Batches of 4, then the last 2 of the 10 images.
+  gc.collect()
+  before = len(_scorers)
+  other = Glow(CONFIG)
+  other.initialize(preprocess(PIXELS, 17, 17, noise_seed=tf.constant([0, 0])))
+  bits_per_dim_per_image(other, noisy_test_split(0))
+  assert other in _scorers and len(_scorers) == before + 1
+  del other
+  gc.collect()
+  assert len(_scorers) == before
