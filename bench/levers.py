@@ -1,0 +1,152 @@
+"""What each speed lever is worth: glow_tf as shipped against glow_tf with one lever undone, in one process.
+
+    python bench/levers.py                          # W=128 and W=512, batch 16, affine; about 15 minutes
+    python bench/levers.py --hidden=128 --repeats=3
+
+Each variant is traced with one lever undone (by patching the library while its functions are traced, so
+the shipped code keeps one path), then all variants are timed interleaved, the order alternating between
+repeats; the table gives the median images/s of each and its ratio to the shipped model. Variants:
+
+- shipped: the library as it is.
+- xla: the same, with `jit_compile=True` on the training step's gradient function, log_prob and sample.
+- unfused actnorm-1x1: ActNorm and the invertible 1x1 convolution as two layers instead of one convolution.
+- 1x1 by einsum: the invertible 1x1 convolution as an einsum instead of a 1x1 conv2d.
+- unfolded network actnorm: the coupling network's ActNorms as separate ops instead of folded into the convs.
+- network twice: the coupling's log-det recomputed from a second network evaluation, as a bijector without
+  a joint output-and-log-det path does.
+"""
+
+import argparse
+import contextlib
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+from glow_tf import GlowConfig, networks  # pylint: disable=g-import-not-at-top
+from glow_tf.bijectors import flow_step, half_coupling  # pylint: disable=g-import-not-at-top
+from glow_tf.training import TrainConfig, Trainer  # pylint: disable=g-import-not-at-top
+
+
+def parse_args():
+  parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  parser.add_argument("--hidden", default="128,512", help="comma-separated hidden widths W")
+  parser.add_argument("--batch", type=int, default=16)
+  parser.add_argument("--coupling", default="affine", choices=("affine", "additive"))
+  parser.add_argument("--repeats", type=int, default=3, help="timed repeats per measurement; medians are reported")
+  parser.add_argument("--seconds", type=float, default=2.0, help="minimum duration of one timed repeat")
+  return parser.parse_args()
+
+
+@contextlib.contextmanager
+def patched(owner, name, value):
+  """Sets `owner.name` (a module's or a class's own attribute) to `value` for the duration."""
+  missing = object()
+  old = vars(owner).get(name, missing)
+  setattr(owner, name, value)
+  try:
+    yield
+  finally:
+    if old is missing:
+      delattr(owner, name)
+    else:
+      setattr(owner, name, old)
+
+
+def einsum_mix(x, kernel, bias=None):
+  y = tf.einsum("...c,cd->...d", x, kernel)
+  return y if bias is None else y + bias
+
+
+def unfolded_conv_actnorm_relu(x, kernel, actnorm):
+  return tf.nn.relu(actnorm.normalize(networks.conv2d_same(x, kernel)))
+
+
+def log_det_by_second_pass(self, y, **kwargs):
+  return self._inverse_and_log_det(y, **kwargs)[1]  # pylint: disable=protected-access
+
+
+def log_det_by_second_forward_pass(self, x, **kwargs):
+  return self._forward_and_log_det(x, **kwargs)[1]  # pylint: disable=protected-access
+
+
+def undo(variant):
+  """The patches that undo `variant`'s lever while its functions are traced."""
+  stack = contextlib.ExitStack()
+  if variant == "unfused actnorm-1x1":
+    stack.enter_context(patched(flow_step.FlowStep, "_fuses_actnorm_and_mixing", lambda self: False))
+  elif variant == "1x1 by einsum":
+    stack.enter_context(patched(flow_step, "mix_channels", einsum_mix))
+    from glow_tf.bijectors import invertible_1x1_conv  # pylint: disable=g-import-not-at-top
+    stack.enter_context(patched(invertible_1x1_conv, "mix_channels", einsum_mix))
+  elif variant == "unfolded network actnorm":
+    stack.enter_context(patched(networks, "_conv_actnorm_relu", unfolded_conv_actnorm_relu))
+  elif variant == "network twice":
+    coupling = half_coupling.HalfCoupling
+    stack.enter_context(patched(coupling, "_inverse_log_det_jacobian", log_det_by_second_pass))
+    stack.enter_context(patched(coupling, "_forward_log_det_jacobian", log_det_by_second_forward_pass))
+  return stack
+
+
+VARIANTS = ("shipped", "xla", "unfused actnorm-1x1", "1x1 by einsum", "unfolded network actnorm", "network twice")
+
+
+def build(variant, config, batch, x):
+  """The variant's train, log_prob and sample calls, traced (and warmed up) with its lever undone."""
+  xla = variant == "xla"
+  trainer = Trainer(config, TrainConfig(batch_size=batch, warmup_steps=100, xla=xla))
+  trainer.initialize(x)
+  glow = trainer.glow
+  log_prob = tf.function(glow.log_prob, jit_compile=xla)
+  sample = tf.function(lambda: glow.sample(batch, 1.0, seed=tf.constant([1, 2])), jit_compile=xla)
+  calls = {"train": lambda: trainer.train_step(x)["bits_per_dim"], "log_prob": lambda: log_prob(x),
+           "sample": sample}
+  with undo(variant):
+    for call in calls.values():
+      call().numpy()
+  return calls
+
+
+def measure(hidden, batch, coupling, repeats, seconds):
+  config = GlowConfig(image_shape=(32, 32, 3), levels=3, steps_per_level=8, hidden_channels=hidden,
+                      coupling=coupling)
+  x = tf.random.stateless_uniform([batch, 32, 32, 3], [1, 2], -0.5, 0.5)
+  calls = {(v, m): call for v in VARIANTS for m, call in build(v, config, batch, x).items()}
+  counts = {}
+  for key, call in calls.items():
+    start = time.perf_counter()
+    call().numpy()
+    counts[key] = max(1, round(seconds / (time.perf_counter() - start)))
+  timings = {key: [] for key in calls}
+  for repeat in range(repeats):
+    for key in (list(calls) if repeat % 2 == 0 else list(calls)[::-1]):
+      start = time.perf_counter()
+      for _ in range(counts[key]):
+        out = calls[key]()
+      out.numpy()
+      timings[key].append(batch * counts[key] / (time.perf_counter() - start))
+  return {key: statistics.median(t) for key, t in timings.items()}
+
+
+def main():
+  args = parse_args()
+  print(f"`python bench/levers.py {' '.join(sys.argv[1:])}`: 32x32x3, L=3, K=8, batch {args.batch}, "
+        f"{args.coupling}; images/s, median of {args.repeats}, (ratio to shipped)\n")
+  print("| W | variant | train | log_prob | sample |")
+  print("|---|---|---|---|---|")
+  for hidden in (int(w) for w in args.hidden.split(",")):
+    speed = measure(hidden, args.batch, args.coupling, args.repeats, args.seconds)
+    for variant in VARIANTS:
+      cells = [f"{speed[variant, m]:.1f} ({speed[variant, m] / speed['shipped', m]:.2f})"
+               for m in ("train", "log_prob", "sample")]
+      print(f"| {hidden} | {variant} | " + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+  main()
