@@ -21,7 +21,6 @@ import contextlib
 import os
 import statistics
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,6 +31,7 @@ import tensorflow as tf  # pylint: disable=g-import-not-at-top
 from glow_tf import GlowConfig, networks  # pylint: disable=g-import-not-at-top
 from glow_tf.bijectors import flow_step, half_coupling  # pylint: disable=g-import-not-at-top
 from glow_tf.training import TrainConfig, Trainer  # pylint: disable=g-import-not-at-top
+from interleaved import images_per_second  # pylint: disable=g-import-not-at-top
 
 
 def parse_args():
@@ -118,19 +118,7 @@ def measure(hidden, batch, coupling, repeats, seconds):
                       coupling=coupling)
   x = tf.random.stateless_uniform([batch, 32, 32, 3], [1, 2], -0.5, 0.5)
   calls = {(v, m): call for v in VARIANTS for m, call in build(v, config, batch, x).items()}
-  counts = {}
-  for key, call in calls.items():
-    start = time.perf_counter()
-    call().numpy()
-    counts[key] = max(1, round(seconds / (time.perf_counter() - start)))
-  timings = {key: [] for key in calls}
-  for repeat in range(repeats):
-    for key in (list(calls) if repeat % 2 == 0 else list(calls)[::-1]):
-      start = time.perf_counter()
-      for _ in range(counts[key]):
-        out = calls[key]()
-      out.numpy()
-      timings[key].append(batch * counts[key] / (time.perf_counter() - start))
+  timings = images_per_second(calls, batch, repeats, seconds)
   return {key: statistics.median(t) for key, t in timings.items()}
 
 

@@ -41,6 +41,7 @@ sys.path.insert(0, REPO)
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 import tensorflow_probability as tfp  # pylint: disable=g-import-not-at-top
 import tf_keras  # pylint: disable=g-import-not-at-top
+from interleaved import images_per_second  # pylint: disable=g-import-not-at-top
 
 # name: (image size, levels L, steps per level K, hidden W, batch, coupling)
 CONFIGS = {
@@ -144,30 +145,22 @@ def time_worker(name, repeats, seconds):
       (implementation, measurement): {"train": lambda m=model: m.train(x), "log_prob": lambda m=model: m.log_prob(x),
                                       "sample": lambda m=model: m.sample()}[measurement]
       for implementation, model in models.items() for measurement in MEASUREMENTS}
-  timings = {key: [] for key in calls}
-  counts = {}
   for key, call in calls.items():
     start = time.perf_counter()
     call().numpy()  # Traces.
-    warm = time.perf_counter()
-    call().numpy()
-    counts[key] = max(1, round(seconds / (time.perf_counter() - warm)))
-    print(f"{key}: first call {warm - start:.1f}s, {counts[key]} calls per repeat", file=sys.stderr)
+    print(f"{key}: first call {time.perf_counter() - start:.1f}s", file=sys.stderr)
   a = tf.random.stateless_normal([PEAK_SIZE, PEAK_SIZE], [3, 4])
   matmul = tf.function(lambda: tf.matmul(a, a))
   matmul().numpy()
   peaks = []
-  for repeat in range(repeats):
-    for key in (list(calls) if repeat % 2 == 0 else list(calls)[::-1]):
-      start = time.perf_counter()
-      for _ in range(counts[key]):
-        out = calls[key]()
-      out.numpy()
-      timings[key].append(batch * counts[key] / (time.perf_counter() - start))
+
+  def measure_peak():
     start = time.perf_counter()
     for _ in range(3):
       matmul().numpy()
     peaks.append(3 * 2 * PEAK_SIZE**3 / (time.perf_counter() - start) / 1e9)
+
+  timings = images_per_second(calls, batch, repeats, seconds, between_rounds=measure_peak)
   return {"images_per_second": {f"{i}/{m}": statistics.median(t) for (i, m), t in timings.items()},
           "all": {f"{i}/{m}": t for (i, m), t in timings.items()},
           "peak_gflops": statistics.median(peaks), "peaks": peaks}

@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 
 from glow_tf import Glow, GlowConfig
-from tests.helpers import autodiff_log_det, fresh, randomize
+from tests.helpers import adam_losses, autodiff_log_det, fresh, randomize
 
 TINY = dict(image_shape=(4, 4, 3), levels=2, steps_per_level=2, hidden_channels=8)
 
@@ -161,16 +161,7 @@ def test_adam_steps_lower_the_negative_log_likelihood():
   glow = Glow(GlowConfig(**TINY), seed=0)
   x = images(16)
   glow.initialize(x)
-  optimizer = tf.keras.optimizers.Adam(1e-2)
-
-  @tf.function
-  def step(batch):
-    with tf.GradientTape() as tape:
-      loss = -tf.reduce_mean(glow.log_prob(batch))
-    optimizer.apply_gradients(zip(tape.gradient(loss, glow.trainable_variables), glow.trainable_variables))
-    return loss
-
-  losses = [float(step(x)) for _ in range(20)]
+  losses = adam_losses(glow, x)
   assert losses[-1] < losses[0] - 1.0, losses
 
 
