@@ -23,8 +23,8 @@ class AffineCoupling(HalfCoupling):
   `coupling="additive"`: shift = NN(x_b), y_a = x_a + shift, log-det 0. Generative direction (TFP's
   `forward`): x_a = y_a / s - shift. NN's last layer is zero-initialised, so s = sigmoid(2) everywhere and
   shift = 0 at the start; the network is evaluated once per direction for both output and log-det.
-  `network_dtype="bfloat16"` runs NN in bfloat16 (mixed precision); the rest stays in `dtype`, so the inverse
-  and log-det remain exact for the network output NN gives.
+  `network_dtype="bfloat16"` runs NN in bfloat16 (mixed precision); the rest stays in `dtype`, so the log-det
+  stays exact for the network output NN gives (see `GlowConfig.network_dtype` for what it does to round trips).
 
   ```python
   coupling = AffineCoupling(channels=12, hidden_channels=512)
