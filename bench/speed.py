@@ -66,20 +66,26 @@ def parse_args():
   return parser.parse_args()
 
 
-def config_flops(image_size, levels, steps, hidden, coupling):
-  """Analytic forward FLOPs of one image: every convolution, 2*k*k*C_in*C_out*H*W."""
-  size, channels, flops = image_size, 3, 0
+def convolutions(image_size, levels, steps, hidden, coupling):
+  """Every convolution of one forward pass, as (count, size, C_in, C_out, k): count of them on size x size."""
+  size, channels, convs = image_size, 3, []
   for level in range(levels):
     size, channels = size // 2, channels * 4
-    pixels, half = size * size, channels // 2
+    half = channels // 2
     coupling_out = half if coupling == "additive" else channels
-    per_step = (channels * channels                            # invertible 1x1 convolution
-                + 9 * half * hidden + hidden * hidden + 9 * hidden * coupling_out)  # coupling network
-    flops += 2 * pixels * steps * per_step
+    convs += [(steps, size, channels, channels, 1),                     # invertible 1x1 convolution
+              (steps, size, half, hidden, 3), (steps, size, hidden, hidden, 1),
+              (steps, size, hidden, coupling_out, 3)]                   # coupling network
     if level < levels - 1:
-      flops += 2 * pixels * 9 * half * channels  # split prior's zero conv3x3: half -> (mean, log-scale)
+      convs.append((1, size, half, channels, 3))  # split prior's zero conv3x3: half -> (mean, log-scale)
       channels = half
-  return flops
+  return convs
+
+
+def config_flops(image_size, levels, steps, hidden, coupling):
+  """Analytic forward FLOPs of one image: every convolution, 2*k*k*C_in*C_out*H*W."""
+  return sum(2 * count * size * size * k * k * c_in * c_out
+             for count, size, c_in, c_out, k in convolutions(image_size, levels, steps, hidden, coupling))
 
 
 class Ours:
@@ -218,12 +224,18 @@ def table(results):
   return "\n".join(lines)
 
 
-def main():
-  args = parse_args()
-  names = [n for n in args.configs.split(",") if n]
+def config_names(text):
+  """The names in a comma-separated --configs value; exits naming the choices if one is unknown."""
+  names = [n for n in text.split(",") if n]
   unknown = [n for n in names if n not in CONFIGS]
   if unknown:
     raise SystemExit(f"Unknown configs {unknown}; choose from {', '.join(CONFIGS)}.")
+  return names
+
+
+def main():
+  args = parse_args()
+  names = config_names(args.configs)
   if args.worker == "time":
     print(json.dumps(time_worker(names[0], args.repeats, args.seconds)))
     return
