@@ -6,8 +6,8 @@
 For each config, a traced function runs every convolution of a measurement on random tensors of the
 right shapes and nothing else (no ActNorm, no coupling arithmetic, no split or squeeze, no log-det, no
 optimiser): for training, each convolution's forward, input-gradient and filter-gradient ops; for log_prob and
-sampling, each forward. A real implementation of the same architecture does at least this work, so the
-function's speed is a ceiling for any of them at that precision; its independent ops may even overlap in ways
+sampling, each forward. A real implementation of the same architecture on these convolution kernels (TF's
+oneDNN ones) does at least this work, so the function's speed is a ceiling for any of them at that precision; its independent ops may even overlap in ways
 a real step's dependent ones cannot, which makes the ceiling generous. It runs in float32 and with bfloat16
 tensors, timed interleaved with tfp.bijectors.Glow and glow_tf (float32, and bfloat16 networks) in one process
 per config; the table gives medians and ratios to tfp. A ceiling under 2x tfp means no implementation at that
