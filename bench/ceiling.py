@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 from interleaved import images_per_second  # pylint: disable=g-import-not-at-top
-from speed import CONFIGS, MEASUREMENTS, Ours, Tfp, config_names, convolutions  # pylint: disable=g-import-not-at-top
+from speed import CONFIGS, MEASUREMENTS, config_names, convolutions, model_calls  # pylint: disable=g-import-not-at-top
 
 
 def parse_args():
@@ -73,12 +73,7 @@ def worker(name, repeats, seconds):
   config = CONFIGS[name]
   batch = config[4]
   x = tf.random.stateless_uniform([batch, config[0], config[0], 3], [1, 2], -0.5, 0.5)
-  calls = {}
-  for implementation, model in (("tfp", Tfp(*config, x)), ("glow_tf", Ours(*config, x)),
-                                ("glow_tf_bf16", Ours(*config, x, network_dtype="bfloat16"))):
-    calls[implementation, "train"] = lambda m=model: m.train(x)
-    calls[implementation, "log_prob"] = lambda m=model: m.log_prob(x)
-    calls[implementation, "sample"] = lambda m=model: m.sample()
+  calls = model_calls(config, x)
   for dtype in (tf.float32, tf.bfloat16):
     inputs = convolution_inputs(config, dtype)
     calls[f"convolutions_{dtype.name}", "train"] = convolutions_only(inputs, backward=True)

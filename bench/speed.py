@@ -142,15 +142,20 @@ def additive_network(input_shape, num_hidden):
   return tf_keras.Sequential([tf_keras.Input(shape=input_shape), *layers[:-1], last])
 
 
-def time_worker(name, repeats, seconds):
-  image_size, levels, steps, hidden, batch, coupling = CONFIGS[name]
-  x = tf.random.stateless_uniform([batch, image_size, image_size, 3], [1, 2], -0.5, 0.5)
-  models = {"glow_tf": Ours(*CONFIGS[name], x), "tfp": Tfp(*CONFIGS[name], x),
-            "glow_tf_bf16": Ours(*CONFIGS[name], x, network_dtype="bfloat16")}
-  calls = {
+def model_calls(config, x):
+  """{(implementation, measurement): call} for glow_tf, tfp and glow_tf with bfloat16 networks on batch `x`."""
+  models = {"glow_tf": Ours(*config, x), "tfp": Tfp(*config, x),
+            "glow_tf_bf16": Ours(*config, x, network_dtype="bfloat16")}
+  return {
       (implementation, measurement): {"train": lambda m=model: m.train(x), "log_prob": lambda m=model: m.log_prob(x),
                                       "sample": lambda m=model: m.sample()}[measurement]
       for implementation, model in models.items() for measurement in MEASUREMENTS}
+
+
+def time_worker(name, repeats, seconds):
+  image_size, _, _, _, batch, _ = CONFIGS[name]
+  x = tf.random.stateless_uniform([batch, image_size, image_size, 3], [1, 2], -0.5, 0.5)
+  calls = model_calls(CONFIGS[name], x)
   for key, call in calls.items():
     start = time.perf_counter()
     call().numpy()  # Traces.
