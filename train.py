@@ -50,7 +50,9 @@ flags.DEFINE_list("temperatures", None, "Sample-grid temperatures, e.g. 0,0.5,0.
 flags.DEFINE_integer("num_samples", None, "Images per sample grid.")
 flags.DEFINE_boolean("xla", None, "Compile the training step with XLA.")
 flags.DEFINE_enum("strategy", None, ["auto", "default", "mirrored", "multi_worker", "tpu"],
-                  "tf.distribute strategy (auto: all local GPUs, else one device).")
+                  "tf.distribute strategy. auto: the cluster in TF_CONFIG if there is one, else all local GPUs, "
+                  "else one device; mirrored: all local GPUs (or logical CPUs); multi_worker: the cluster in "
+                  "TF_CONFIG.")
 flags.DEFINE_integer("init_batch_size", None, "Images for ActNorm's data-dependent initialisation.")
 flags.DEFINE_integer("max_nonfinite_steps", None, "Stop after this many consecutive non-finite steps.")
 flags.DEFINE_boolean("export", True, "Export the trained model as a TF Serving SavedModel, version = its step.")
@@ -88,6 +90,11 @@ def configs_from_flags():
   return glow_config, training.TrainConfig(**run)
 
 
+# The exit status of a run stopped by Ctrl-C or SIGTERM after saving a checkpoint (sysexits' EX_TEMPFAIL): not
+# done, not failed; the same command resumes it. Schedulers that restart failed tasks restart it.
+EXIT_STOPPED = 75
+
+
 def main(argv):
   if len(argv) > 1:
     print(f"train.py: error: Unexpected arguments: {' '.join(argv[1:])}; flags look like --steps=100.", file=sys.stderr)
@@ -96,21 +103,39 @@ def main(argv):
   from glow_tf import data, export, training
 
   try:
+    # First: MultiWorkerMirroredStrategy must exist before any other TensorFlow op runs.
+    strategy = training.make_strategy(FLAGS.strategy or training.TrainConfig.strategy)
     glow_config, train_config = configs_from_flags()
+    training.check_batch_divides(train_config, strategy)
   except (ValueError, data.DatasetUnavailableError) as error:
     print(f"train.py: error: {error}\n(python train.py --help lists the flags.)", file=sys.stderr)
     return 2
-  print(f"Training Glow on {train_config.dataset} in {train_config.model_dir}:\n{glow_config}")
+  role = training.worker_role(strategy)
+  if role.is_chief:
+    print(f"Training Glow on {train_config.dataset} in {train_config.model_dir} ({_describe(strategy, role)}):\n"
+          f"{glow_config}")
   try:
-    result = training.train(glow_config, train_config)
-    if FLAGS.export:
+    result = training.train(glow_config, train_config, strategy)
+    if result.stopped_by:
+      return EXIT_STOPPED
+    if FLAGS.export and role.is_chief:
       print(f"SavedModel: {export.export_model(train_config.model_dir, FLAGS.export_dir)}")
-  except (training.TrainingDiverged, training.ConfigMismatchError, data.DatasetUnavailableError, OSError) as error:
+  except (training.TrainingDiverged, training.ConfigMismatchError, training.WorkerLost, data.DatasetUnavailableError,
+          OSError) as error:
     print(f"train.py: {error}", file=sys.stderr)
     return 1
   summary = {key: value for key, value in dataclasses.asdict(result).items() if "bits" in key or "step" in key}
   print(f"Done: {summary}")
   return 0
+
+
+def _describe(strategy, role):
+  from glow_tf import training
+  replicas = strategy.num_replicas_in_sync
+  name = training.strategy_name(strategy)
+  if role.count > 1:
+    return f"{name}, {role.count} workers, {replicas} replicas"
+  return f"{name}, {replicas} replica{'s' if replicas > 1 else ''}"
 
 
 if __name__ == "__main__":

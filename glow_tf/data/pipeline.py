@@ -16,13 +16,14 @@ SHUFFLE_BUFFER = 10_000
 
 
 def make_pipeline(name, config, split="train", batch_size=64, training=True, seed=0, data_dir=None,
-                  with_labels=False, repeat=None, cache=None):
+                  with_labels=False, repeat=None, cache=None, shard=(1, 0)):
   """Batches of model-space images from a dataset, for training or deterministic evaluation.
 
   Pixels become model space by `objective.preprocess` with `config.pixel_levels` and `config.n_bins`, plus
   uniform dequantisation noise. Example i (counted from the start of the pipeline, across epochs) gets the
   noise of the stateless seed `(seed, i)`: fresh noise every epoch, and the same batches, noise included,
-  every time a pipeline is built with the same arguments.
+  every time a pipeline is built with the same arguments. Shard k of n counts its examples i = k, k + n, ...,
+  so no two shards share noise.
 
   Args:
     name: one of `DATASET_NAMES`, or `"folder:PATH"`.
@@ -40,13 +41,19 @@ def make_pipeline(name, config, split="train", batch_size=64, training=True, see
     repeat: whether to repeat forever; defaults to `training`.
     cache: keep decoded pixels in memory after the first pass; None caches a split whose pixels fit in
       `CACHE_BUDGET_BYTES`.
+    shard: `(n, k)`: read only every n-th example, from the k-th on (one worker's share of a multi-worker
+      run: shards are disjoint and together hold the split), and shuffle within it.
 
   Returns:
     A `tf.data.Dataset` of `config.dtype` images `[B, H, W, C]` in [-0.5, 0.5], or of `(images, labels)`.
   """
   info = _checked_info(name, config, with_labels)
   keys = ("image", "label") if with_labels else ("image",)
+  num_shards, shard_index = shard
+  if not 0 <= shard_index < num_shards:
+    raise ValueError(f"shard must be (n, k) with 0 <= k < n, got {shard!r}.")
   pixels = load_pixels(name, split, info.image_shape[0], data_dir).map(lambda ex: {k: ex[k] for k in keys})
+  pixels = pixels.shard(num_shards, shard_index)
   if _fits_in_memory(pixels, info) if cache is None else cache:
     pixels = pixels.cache()
   if training:
@@ -57,7 +64,7 @@ def make_pipeline(name, config, split="train", batch_size=64, training=True, see
   dtype = tf.as_dtype(config.dtype)
 
   def to_model_space(index, example):
-    noise_seed = tf.stack([tf.constant(seed, tf.int64), index])
+    noise_seed = tf.stack([tf.constant(seed, tf.int64), index * num_shards + shard_index])
     x = preprocess(example["image"], config.pixel_levels, config.n_bins, dtype, noise_seed)
     return (x, example["label"]) if with_labels else x
 

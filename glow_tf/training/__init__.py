@@ -1,7 +1,9 @@
 """Training Glow: configs, the step, the loop, checkpoints."""
 
+from glow_tf.training.checkpoints import CheckpointWriteError
 from glow_tf.training.config import TrainConfig
-from glow_tf.training.loop import CheckpointWriteError, TrainingDiverged, TrainResult, train
+from glow_tf.training.loop import TrainingDiverged, TrainResult, WorkerLost, check_batch_divides, train
 from glow_tf.training.presets import dataset_defaults
 from glow_tf.training.run_directory import ConfigMismatchError, resolve_config
+from glow_tf.training.strategy import make_strategy, strategy_name, worker_role
 from glow_tf.training.trainer import Trainer

@@ -1,7 +1,14 @@
-"""`train`: the whole run, from a dataset name to checkpoints, TensorBoard logs and sample grids."""
+"""`train`: the whole run, from a dataset name to checkpoints, TensorBoard logs and sample grids.
+
+The same code runs under every `tf.distribute` strategy. Under MultiWorkerMirroredStrategy every worker runs
+it: each reads its own shard of the training data, all take part in every step and every checkpoint save, and
+only the chief writes config.json, TensorBoard events and sample grids.
+"""
 
 import dataclasses
-import os
+import functools
+import math
+import re
 import sys
 import time
 
@@ -12,20 +19,28 @@ from glow_tf import data
 from glow_tf.evaluation import evaluate_bits_per_dim
 from glow_tf.sampling import SampleGrids
 from glow_tf.training import run_directory
-from glow_tf.training.strategy import make_strategy
+from glow_tf.training.checkpoints import RunCheckpoints
+from glow_tf.training.stop_signals import StopSignals
+from glow_tf.training.strategy import make_strategy, worker_role
 from glow_tf.training.trainer import Trainer
+
+# What a collective raises when a peer worker died or stopped answering.
+_LOST_PEER_ERRORS = (tf.errors.UnavailableError, tf.errors.DeadlineExceededError, tf.errors.AbortedError,
+                     tf.errors.CancelledError)
 
 
 class TrainingDiverged(RuntimeError):
   """Too many consecutive steps had a non-finite loss or gradient."""
 
 
-class CheckpointWriteError(OSError):
-  """A checkpoint could not be written (disk full, permissions); the previous one is intact."""
+class WorkerLost(RuntimeError):
+  """Another worker of a multi-worker run died or stopped answering; restarting every worker resumes the run."""
 
 
 @dataclasses.dataclass
 class TrainResult:
+  """What a call to `train` did; `stopped_by` names the signal that stopped it early, after a checkpoint."""
+
   step: int
   train_bits_per_dim: float
   test_bits_per_dim: float | None
@@ -33,133 +48,225 @@ class TrainResult:
   checkpoint: str
   samples_dir: str
   logs_dir: str
+  stopped_by: str | None = None
+
+
+def check_batch_divides(train_config, strategy):
+  """Refuses a global batch that the strategy's replicas cannot share equally."""
+  replicas = strategy.num_replicas_in_sync
+  if train_config.batch_size % replicas:
+    role = worker_role(strategy)
+    where = f"{role.count} workers x {replicas // role.count} devices" if role.count > 1 else "devices"
+    multiple = math.ceil(train_config.batch_size / replicas) * replicas
+    raise ValueError(
+        f"batch_size {train_config.batch_size} (the global batch) does not split over the {replicas} replicas "
+        f"({where}); use a multiple of {replicas}, e.g. {multiple}.")
 
 
 def train(glow_config, train_config, strategy=None, log=print, train_batches=None, test_batches=None):
   """Trains (or resumes training of) a Glow model in `train_config.model_dir`; returns a `TrainResult`.
 
+  SIGINT (Ctrl-C) and SIGTERM stop the run after the step under way, on every worker, with a checkpoint at
+  the step reached; the result's `stopped_by` says so. A second Ctrl-C stops at once.
+
   Args:
     glow_config: the architecture.
     train_config: the run.
-    strategy: a `tf.distribute.Strategy`; by default the one `train_config.strategy` names.
+    strategy: a `tf.distribute.Strategy`; by default the one `train_config.strategy` names (for
+      `"multi_worker"`, make it with `make_strategy` before any other TensorFlow op instead).
     log: where progress messages go.
     train_batches, test_batches: your own `tf.data.Dataset`s of batched model-space images (with labels
       when `train_config.conditional`), instead of `train_config.dataset`'s; the training batches repeat,
       and the first one also initialises ActNorm.
+
+  Raises:
+    WorkerLost: in a multi-worker run, another worker died or stopped answering.
   """
-  model_dir = train_config.model_dir
-  run_directory.prepare(model_dir, glow_config, train_config)
   strategy = strategy or make_strategy(train_config.strategy)
+  check_batch_divides(train_config, strategy)
+  role = worker_role(strategy)
+  if role.count > 1:
+    log = functools.partial(_log_as_worker, log, role.index)
+  model_dir = train_config.model_dir
+  run_directory.prepare(model_dir, glow_config, train_config, write=role.is_chief)
   trainer = Trainer(glow_config, train_config, strategy)
   # Each (re)start draws its data-order seed from here; checkpointed, so a resumed run is reproducible.
   data_rng = tf.random.Generator.from_seed(train_config.seed)
-  manager = run_directory.checkpoint_manager(trainer.checkpoint(data_rng=data_rng), model_dir)
-  if manager.restore_or_initialize():
-    log(f"Resuming from {manager.latest_checkpoint} at step {int(trainer.step)}.")
-  run = _Run(trainer, manager, data_rng, log, {"train": train_batches, "test": test_batches})
-  return run.train()
+  checkpoints = RunCheckpoints(trainer.checkpoint(data_rng=data_rng), model_dir, role)
+  try:
+    restored = checkpoints.restore()
+    if restored:
+      log(f"Resuming from {restored} at step {trainer.current_step()}.")
+    run = _Run(trainer, checkpoints, role, data_rng, log, {"train": train_batches, "test": test_batches})
+    return run.train(saved_step=trainer.current_step() if restored else None)
+  except _LOST_PEER_ERRORS as error:
+    if role.count == 1:
+      raise
+    raise WorkerLost(
+        f"Lost contact with {_lost_peer(error)}. The last complete checkpoint is {checkpoints.latest}; restart "
+        f"every worker with the same command and TF_CONFIG to resume from it."
+    ) from None
+
+
+def _log_as_worker(log, index, message):
+  log(f"[worker {index}] {message}")
+
+
+def _lost_peer(error):
+  """Which worker a collective lost, and why, from TensorFlow's message: "/job:worker/replica:0/task:1 (Socket closed)"."""
+  message = getattr(error, "message", None) or str(error)
+  peer = re.search(r"remote target (/job:[\w/:]+)", message)
+  cause = re.search(r"aborted by: (.*)", message)
+  return (f"{peer.group(1) if peer else 'another worker'} "
+          f"({cause.group(1).strip() if cause else type(error).__name__})")
 
 
 class _Run:
   """The state of one invocation of `train`: data, writers and progress."""
 
-  def __init__(self, trainer, manager, data_rng, log, custom_batches):
-    self.trainer, self.manager, self.log = trainer, manager, log
+  def __init__(self, trainer, checkpoints, role, data_rng, log, custom_batches):
+    self.trainer, self.checkpoints, self.role, self.log = trainer, checkpoints, role, log
     self.custom_batches = custom_batches
     self.config, self.train_config = trainer.glow_config, trainer.train_config
     self.model_dir = self.train_config.model_dir
     self.data_seed = int(data_rng.uniform_full_int([], tf.int32))
-    self.writer = tf.summary.create_file_writer(run_directory.logs_dir(self.model_dir))
+    self.writer = (tf.summary.create_file_writer(run_directory.logs_dir(self.model_dir)) if role.is_chief
+                   else tf.summary.create_noop_writer())
     self.grids = SampleGrids(trainer.glow)
     self.test_bits_per_dim = None
+    self.saved_step, self.saved_path = None, None
 
-  def _pipeline(self, split, batch_size, training):
+  def _pipeline(self, split, batch_size, training, shard=(1, 0)):
     if self.custom_batches[split] is not None:
       return self.custom_batches[split]
     tc = self.train_config
     return data.make_pipeline(
         tc.dataset, self.config, split=split, batch_size=batch_size, training=training, seed=self.data_seed,
-        data_dir=tc.data_dir, with_labels=tc.conditional)
+        data_dir=tc.data_dir, with_labels=tc.conditional, shard=shard)
 
-  def train(self):
+  def _distributed_training_batches(self):
+    """Each replica's share of every global batch: each worker reads its own shard, split over its devices."""
+    strategy, tc = self.trainer.strategy, self.train_config
+    if self.custom_batches["train"] is not None:
+      return strategy.experimental_distribute_dataset(self.custom_batches["train"])
+    return strategy.distribute_datasets_from_function(lambda context: self._pipeline(
+        "train", context.get_per_replica_batch_size(tc.batch_size), training=True,
+        shard=(context.num_input_pipelines, context.input_pipeline_id)))
+
+  def train(self, saved_step):
     trainer, tc = self.trainer, self.train_config
-    start = int(trainer.step)
-    if start < tc.steps:
-      if not bool(trainer.initialized.numpy()):
-        trainer.initialize(next(iter(self._pipeline("train", tc.init_batch_size, training=True))))
-      train_bpd = self._loop(start)
-    else:
-      self.log(f"{self.model_dir} has already trained for {start} of {tc.steps} steps.")
-      train_bpd = float("nan")
-    step = int(trainer.step)
-    if self.manager.latest_checkpoint is None or not self.manager.latest_checkpoint.endswith(f"-{step}"):
-      self._save()
-    if tc.eval_every:
-      self._evaluate(step)
-    if tc.sample_every:
-      self._write_samples(step)
+    self.saved_step = saved_step
+    start, stopped_by = trainer.current_step(), None
+    with StopSignals() as signals:
+      if start < tc.steps:
+        if not bool(trainer.initialized.numpy()):
+          # Every worker reads the same first batch (no shard), so all initialise ActNorm alike.
+          trainer.initialize(next(iter(self._pipeline("train", tc.init_batch_size, training=True))))
+        train_bpd, stopped_by = self._loop(start, signals)
+      else:
+        self.log(f"{self.model_dir} has already trained for {start} of {tc.steps} steps.")
+        train_bpd = float("nan")
+      step = trainer.current_step()
+      if self.saved_step != step:
+        self._save(step)
+      if stopped_by:
+        self.log(f"Stopped by {stopped_by} at step {step}; saved {self.saved_path}. Run the same command "
+                 f"to resume.")
+      else:
+        if tc.eval_every:
+          self._evaluate(step)
+        if tc.sample_every:
+          self._write_samples(step)
+    if trainer.strategy.num_replicas_in_sync > 1:
+      self._check_replicas_agree()
     result = TrainResult(
         step=step, train_bits_per_dim=train_bpd, test_bits_per_dim=self.test_bits_per_dim,
-        skipped_steps=int(trainer.skipped_steps), checkpoint=self.manager.latest_checkpoint,
-        samples_dir=run_directory.samples_dir(self.model_dir), logs_dir=run_directory.logs_dir(self.model_dir))
-    self.log(f"Checkpoint: {result.checkpoint}\nSamples: {result.samples_dir}\n"
-             f"TensorBoard: tensorboard --logdir {result.logs_dir}")
+        skipped_steps=int(trainer.skipped_steps.numpy()), checkpoint=self.saved_path or self.checkpoints.latest,
+        samples_dir=run_directory.samples_dir(self.model_dir), logs_dir=run_directory.logs_dir(self.model_dir),
+        stopped_by=stopped_by)
+    if not stopped_by and self.role.is_chief:
+      self.log(f"Checkpoint: {result.checkpoint}\nSamples: {result.samples_dir}\n"
+               f"TensorBoard: tensorboard --logdir {result.logs_dir}")
     return result
 
-  def _loop(self, start):
+  def _loop(self, start, signals):
+    """Steps from `start` to the end, or to a stop request; returns (last finite bits/dim, what stopped it)."""
     trainer, tc = self.trainer, self.train_config
-    batches = trainer.strategy.experimental_distribute_dataset(self._pipeline("train", tc.batch_size, True))
+    batches = iter(self._distributed_training_batches())
     # Redirected to a file, a bar redrawn ten times a second would bury everything else.
     progress = tqdm.tqdm(total=tc.steps, initial=start, unit="step", desc="train", dynamic_ncols=True,
-                         mininterval=0.1 if sys.stderr.isatty() else 30)
-    consecutive_nonfinite, bpd, last_time = 0, float("nan"), time.perf_counter()
+                         mininterval=0.1 if sys.stderr.isatty() else 30, disable=not self.role.is_chief)
+    self.nonfinite_streak, self.train_bpd = 0, float("nan")
+    self.timer = (start, time.perf_counter())
+    pending, stop = None, False
     try:
-      for batch in batches:
-        metrics = trainer.train_step(batch)
-        step = int(trainer.step)
-        now = time.perf_counter()
-        images_per_second, last_time = tc.batch_size / (now - last_time), now
+      for step in range(start + 1, tc.steps + 1):
+        metrics = trainer.train_step(next(batches), tf.constant(signals.received is not None))
         progress.update(1)
-        if bool(metrics["finite"]):
-          consecutive_nonfinite, bpd = 0, float(metrics["bits_per_dim"])
-        else:
-          consecutive_nonfinite += 1
-          if consecutive_nonfinite >= tc.max_nonfinite_steps:
-            latest = self.manager.latest_checkpoint
-            kept = f"The last checkpoint, {latest}, is intact." if latest else "No checkpoint had been written."
-            raise TrainingDiverged(
-                f"{consecutive_nonfinite} consecutive steps up to step {step} had a non-finite loss or gradient; "
-                f"stopped. {kept} Try a lower --learning_rate, a longer --warmup_steps or --clip_gradient_norm, "
-                f"and check the data.")
-        if step % tc.log_every == 0 or step == tc.steps:
-          progress.set_postfix(bpd=f"{bpd:.3f}", img_s=f"{images_per_second:.0f}", refresh=False)
-          self._log_scalars(step, metrics, images_per_second)
-        # Never checkpoint inside a non-finite streak: the weights that caused it may be the bad ones.
-        if step % tc.checkpoint_every == 0 and not consecutive_nonfinite:
-          self._save()
-        if tc.eval_every and step % tc.eval_every == 0 and step < tc.steps:
-          self._evaluate(step)
-        if tc.sample_every and step % tc.sample_every == 0 and step < tc.steps:
-          self._write_samples(step)
-        if step >= tc.steps:
-          break
-    except KeyboardInterrupt:
-      self._save()
-      self.log(f"\nInterrupted; saved {self.manager.latest_checkpoint}. Run the same command to resume.")
-      raise
+        # The previous step's outputs are read only now that this one is queued: the device never waits
+        # for the host, except at the steps below that need this step's state.
+        if pending:
+          stop = self._observe(*pending) or stop
+        pending = (step, metrics)
+        if stop or self._acts_at(step):
+          stop = self._observe(*pending) or stop
+          pending = None
+          self._act(step, metrics, progress)
+        if stop:
+          return self.train_bpd, signals.name or "another worker's stop signal"
     finally:
       progress.close()
-    return bpd
+    return self.train_bpd, None
 
-  def _save(self):
-    previous = self.manager.latest_checkpoint
-    try:
-      self.manager.save(checkpoint_number=int(self.trainer.step))
-    except (OSError, tf.errors.OpError) as error:
-      raise CheckpointWriteError(
-          f"Could not write a checkpoint in {self.model_dir}: {getattr(error, 'message', None) or error}. The "
-          f"previous checkpoint, {previous}, is intact: free some space (or fix permissions) and run the same "
-          f"command to resume from it.") from None
+  def _acts_at(self, step):
+    tc = self.train_config
+    return any(every and step % every == 0 for every in (tc.log_every, tc.checkpoint_every, tc.eval_every,
+                                                          tc.sample_every)) or step == tc.steps
+
+  def _observe(self, step, metrics):
+    """Reads one step's outputs back; returns whether any worker asked to stop."""
+    if bool(metrics["finite"]):
+      self.nonfinite_streak, self.train_bpd = 0, float(metrics["bits_per_dim"])
+    else:
+      self.nonfinite_streak += 1
+      if self.nonfinite_streak >= self.train_config.max_nonfinite_steps:
+        latest = self.checkpoints.latest
+        kept = f"The last checkpoint, {latest}, is intact." if latest else "No checkpoint had been written."
+        raise TrainingDiverged(
+            f"{self.nonfinite_streak} consecutive steps up to step {step} had a non-finite loss or gradient; "
+            f"stopped. {kept} Try a lower --learning_rate, a longer --warmup_steps or --clip_gradient_norm, "
+            f"and check the data.")
+    return bool(metrics["stop"])
+
+  def _act(self, step, metrics, progress):
+    """What happens at `step` besides training: scalars, a checkpoint, an evaluation, sample grids."""
+    tc = self.train_config
+    if step % tc.log_every == 0 or step == tc.steps:
+      (last_step, last_time), now = self.timer, time.perf_counter()
+      images_per_second = (step - last_step) * tc.batch_size / (now - last_time)
+      self.timer = (step, now)
+      progress.set_postfix(bpd=f"{self.train_bpd:.3f}", img_s=f"{images_per_second:.0f}", refresh=False)
+      self._log_scalars(step, metrics, images_per_second)
+    # Never checkpoint inside a non-finite streak: the weights that caused it may be the bad ones.
+    if step % tc.checkpoint_every == 0 and not self.nonfinite_streak:
+      self._save(step)
+    if tc.eval_every and step % tc.eval_every == 0 and step < tc.steps:
+      self._evaluate(step)
+    if tc.sample_every and step % tc.sample_every == 0 and step < tc.steps:
+      self._write_samples(step)
+
+  def _check_replicas_agree(self):
+    """Every replica of every worker must end with the same weights; says so, or warns where they differ."""
+    norms = self.trainer.replica_weight_norms()
+    if len(set(norms)) == 1:
+      self.log(f"All {len(norms)} replicas hold the same weights (sum of squares {norms[0]:.17g}).")
+    else:
+      self.log(f"Warning: the replicas' weights differ (sums of squares {', '.join(f'{n:.17g}' for n in norms)}); "
+               f"the checkpoint holds the first's.")
+
+  def _save(self, step):
+    self.saved_path = self.checkpoints.save(step)
+    self.saved_step = step
 
   def _log_scalars(self, step, metrics, images_per_second):
     with self.writer.as_default(step=step):
@@ -170,6 +277,8 @@ class _Run:
       tf.summary.scalar("train/skipped_steps", self.trainer.skipped_steps)
 
   def _evaluate(self, step):
+    if not self.role.is_chief:
+      return
     tc = self.train_config
     mean, standard_error, count = evaluate_bits_per_dim(
         self.trainer.glow, self._pipeline("test", tc.batch_size, training=False), tc.conditional,
@@ -180,6 +289,8 @@ class _Run:
     tqdm.tqdm.write(f"step {step}: test bits/dim {mean:.4f} ± {standard_error:.4f} ({count} images)")
 
   def _write_samples(self, step):
+    if not self.role.is_chief:
+      return
     tc = self.train_config
     labels, columns = self._sample_labels()
     written = self.grids.write(

@@ -42,8 +42,27 @@ def resolve_config(model_dir, defaults, overrides):
   return saved
 
 
-def prepare(model_dir, config, train_config):
-  """Creates `model_dir` (failing clearly if it cannot be written) and records the run's configs in it."""
+def prepare(model_dir, config, train_config, write=True):
+  """Creates `model_dir` (failing clearly if it cannot be written) and records the run's configs in it.
+
+  With `write=False` (the workers of a multi-worker run other than the chief, which share the chief's
+  directory) nothing is written: the config already there, if any, is only checked against `config`.
+  """
+  if write:
+    _require_writable(model_dir)
+  path = os.path.join(model_dir, CONFIG_FILE)
+  if os.path.exists(path):
+    saved = GlowConfig.load(path)
+    if saved != config:
+      raise ConfigMismatchError(f"{path} describes another model than the one being trained: {saved} vs {config}.")
+  elif write:
+    config.save(path)
+  if write:
+    with open(os.path.join(model_dir, TRAIN_CONFIG_FILE), "w") as f:
+      f.write(train_config.to_json() + "\n")
+
+
+def _require_writable(model_dir):
   try:
     os.makedirs(model_dir, exist_ok=True)
     probe = os.path.join(model_dir, ".write_test")
@@ -53,19 +72,6 @@ def prepare(model_dir, config, train_config):
   except OSError as error:
     raise OSError(f"Cannot write to --model_dir {model_dir}: {error.strerror or error}. "
                   f"Choose a directory you can write to, with free space.") from None
-  path = os.path.join(model_dir, CONFIG_FILE)
-  if os.path.exists(path):
-    saved = GlowConfig.load(path)
-    if saved != config:
-      raise ConfigMismatchError(f"{path} describes another model than the one being trained: {saved} vs {config}.")
-  else:
-    config.save(path)
-  with open(os.path.join(model_dir, TRAIN_CONFIG_FILE), "w") as f:
-    f.write(train_config.to_json() + "\n")
-
-
-def checkpoint_manager(checkpoint, model_dir, max_to_keep=3):
-  return tf.train.CheckpointManager(checkpoint, os.path.join(model_dir, "checkpoints"), max_to_keep=max_to_keep)
 
 
 def samples_dir(model_dir):

@@ -36,6 +36,8 @@ class Trainer:
       self.initialized = tf.Variable(False, trainable=False, name="initialized")
     self._replica_gradients = tf.function(self._replica_gradients_fn, jit_compile=train_config.xla)
     self.train_step = tf.function(self._train_step_fn)
+    self._broadcast_from_first_replica = tf.function(self._broadcast_from_first_replica_fn)
+    self._gather_weight_norms = tf.function(self._gather_weight_norms_fn)
 
   def checkpoint(self, **extra):
     """A `tf.train.Checkpoint` of everything a resumed run needs, plus `extra` objects."""
@@ -44,12 +46,26 @@ class Trainer:
         initialized=self.initialized, **extra)
 
   def initialize(self, batch):
-    """Data-dependent ActNorm initialisation from `batch` (x or (x, labels)); only ever once per run."""
+    """Data-dependent ActNorm initialisation from `batch` (x or (x, labels)); only ever once per run.
+
+    Every worker initialises from its own copy of `batch`; the first replica's values are then copied to all
+    replicas of all workers, so that they start from the same weights even where their arithmetic differs
+    (GPUs choosing different convolution algorithms).
+    """
     if bool(self.initialized.numpy()):
       return
     x, labels = self._unpack(batch)
     self.glow.initialize(x, labels)
+    self._broadcast_from_first_replica()
     self.initialized.assign(True)
+
+  def replica_weight_norms(self):
+    """The sum of squares of the model's weights as each replica of each worker holds them: float64 [replicas]."""
+    return self._gather_weight_norms().numpy()
+
+  def current_step(self):
+    """The step counter as a Python int (a distributed variable has no `int()`; this reads it back)."""
+    return int(self.step.numpy())
 
   def learning_rate(self):
     return self.optimizer.learning_rate
@@ -59,17 +75,22 @@ class Trainer:
       return batch
     return batch, None
 
-  def _replica_gradients_fn(self, batch):
+  def _replica_gradients_fn(self, batch, stop_requested):
+    """([summed bits/dim, stop requested], gradients) of this replica's share of the batch."""
     x, labels = self._unpack(batch)
     with tf.GradientTape() as tape:
       bpd = bits_per_dim(self.glow.log_prob(x, labels), self.glow_config.num_dims, self.glow_config.n_bins)
       loss = tf.reduce_sum(bpd) / self.train_config.batch_size
-    return tf.reduce_sum(bpd), tape.gradient(loss, self.glow.trainable_variables)
+    # The stop request rides on the loss's reduction: every worker learns of any worker's, at no extra collective.
+    totals = tf.stack([tf.reduce_sum(bpd), tf.cast(stop_requested, bpd.dtype)])
+    return totals, tape.gradient(loss, self.glow.trainable_variables)
 
-  def _train_step_fn(self, batch):
-    bpd_sum, gradients = self.strategy.run(self._replica_gradients, args=(batch,))
+  def _train_step_fn(self, batch, stop_requested=False):
+    """One update from `batch`; `stop_requested`, this worker's wish to stop, is reduced over all workers."""
+    totals, gradients = self.strategy.run(self._replica_gradients, args=(batch, stop_requested))
     reduce = lambda t: self.strategy.reduce(tf.distribute.ReduceOp.SUM, t, axis=None)
-    bpd = reduce(bpd_sum) / self.train_config.batch_size
+    bpd_sum, stops = tf.unstack(reduce(totals))
+    bpd = bpd_sum / self.train_config.batch_size
     gradients = [reduce(g) for g in gradients]
     gradient_norm = tf.linalg.global_norm(gradients)
     finite = tf.math.is_finite(bpd) & tf.math.is_finite(gradient_norm)
@@ -83,4 +104,23 @@ class Trainer:
     tf.cond(finite, apply, lambda: tf.constant(False))
     self.step.assign_add(1)
     self.skipped_steps.assign_add(tf.cast(tf.logical_not(finite), tf.int64))
-    return {"bits_per_dim": bpd, "gradient_norm": gradient_norm, "finite": finite}
+    return {"bits_per_dim": bpd, "gradient_norm": gradient_norm, "finite": finite, "stop": stops > 0}
+
+  def _broadcast_from_first_replica_fn(self):
+    variables = self.glow.trainable_variables
+
+    def first_replica_values():
+      context = tf.distribute.get_replica_context()
+      first = tf.equal(context.replica_id_in_sync_group, 0)
+      return context.all_reduce(
+          tf.distribute.ReduceOp.SUM, [tf.where(first, v, tf.zeros_like(v)) for v in variables])
+
+    for variable, value in zip(variables, self.strategy.run(first_replica_values)):
+      variable.assign(value)
+
+  def _gather_weight_norms_fn(self):
+    def local_norm():
+      norm = tf.add_n([tf.reduce_sum(tf.square(tf.cast(v, tf.float64))) for v in self.glow.trainable_variables])
+      return tf.distribute.get_replica_context().all_gather(norm[None], axis=0)
+
+    return self.strategy.experimental_local_results(self.strategy.run(local_norm))[0]
