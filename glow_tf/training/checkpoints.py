@@ -26,8 +26,11 @@ class RunCheckpoints:
     self._model_dir = model_dir
 
   def restore(self):
-    """Restores the latest checkpoint, if there is one; returns its path, or None."""
-    return self._kept.restore_or_initialize()
+    """Restores the latest checkpoint in the run's directory, if there is one; returns its path, or None."""
+    path = self.latest
+    if path:
+      self._checkpoint.restore(path)
+    return path
 
   @property
   def latest(self):

@@ -135,6 +135,8 @@ class _Run:
     self.grids = SampleGrids(trainer.glow)
     self.test_bits_per_dim = None
     self.saved_step, self.saved_path = None, None
+    self.nonfinite_streak, self.train_bpd = 0, float("nan")  # As of the last step read back.
+    self.timer = None  # (step, time) of the last scalars logged, for images/s.
 
   def _pipeline(self, split, batch_size, training, shard=(1, 0)):
     if self.custom_batches[split] is not None:
@@ -196,7 +198,6 @@ class _Run:
     # Redirected to a file, a bar redrawn ten times a second would bury everything else.
     progress = tqdm.tqdm(total=tc.steps, initial=start, unit="step", desc="train", dynamic_ncols=True,
                          mininterval=0.1 if sys.stderr.isatty() else 30, disable=not self.role.is_chief)
-    self.nonfinite_streak, self.train_bpd = 0, float("nan")
     self.timer = (start, time.perf_counter())
     pending, stop = None, False
     try:

@@ -148,3 +148,25 @@ def test_cache_keeps_decoded_pixels_when_they_fit(tmp_path, monkeypatch, cache, 
   else:
     with pytest.raises(tf.errors.NotFoundError):
       batches(dataset)
+
+
+def test_shards_are_disjoint_cover_the_split_and_get_their_own_noise():
+  # One epoch of each of 3 shards, in order: what 3 workers of a multi-worker run read.
+  shards = [np.concatenate(batches(data.make_pipeline("digits", DIGITS, "test", batch_size=50, training=False,
+                                                      shard=(3, index))))
+            for index in range(3)]
+  test = np.stack([e["image"] for e in data.load_pixels("digits", "test").as_numpy_iterator()])
+  assert sum(len(shard) for shard in shards) == len(test)
+  for index, shard in enumerate(shards):
+    np.testing.assert_array_equal(bins_and_noise(shard, 17)[0], test[index::3])
+  # Example i of shard k is example 3i + k of the split: the noise of an unsharded pipeline's, never shared.
+  whole = np.concatenate(batches(data.make_pipeline("digits", DIGITS, "test", batch_size=50, training=False)))
+  np.testing.assert_array_equal(shards[1], whole[1::3])
+  noises = [bins_and_noise(shard[:90], 17)[1] for shard in shards]
+  assert not np.allclose(noises[0], noises[1])
+
+
+@pytest.mark.parametrize("shard", [(2, 2), (0, 0), (2, -1)])
+def test_a_shard_outside_its_count_is_refused(shard):
+  with pytest.raises(ValueError, match="shard must be"):
+    data.make_pipeline("digits", DIGITS, shard=shard)

@@ -107,8 +107,9 @@ def test_mirrored_train_py_matches_one_device_and_resumes_samples_exports(tmp_pa
   step, weights = checkpoint_weights(mirrored)
   assert step == 10 and all(np.all(np.isfinite(w)) for w in weights)
 
+  # Resumed with the replicas' gradients compiled by XLA, as --xla does on GPUs.
   stdout = succeeded(run(train_py(f"--model_dir={mirrored}", "--strategy=mirrored", *flags[1:], "--steps=12",
-                                  devices=2)))
+                                  "--xla", devices=2)))
   assert f"Resuming from {mirrored}/checkpoints/ckpt-10 at step 10" in stdout
   assert checkpoint_step(mirrored) == 12 and os.path.exists(os.path.join(mirrored, "export", "12"))
   bpd = succeeded(run_script("evaluate.py", "bpd", f"--model_dir={mirrored}", "--eval_batches=2"))
