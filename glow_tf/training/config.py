@@ -29,8 +29,9 @@ class TrainConfig:
     num_samples: images per sample grid.
     conditional: condition the model on the dataset's labels.
     xla: compile the training step with XLA.
-    strategy: `"auto"` (all local GPUs, else one device), `"default"`, `"mirrored"`, `"multi_worker"`
-      (machines from TF_CONFIG) or `"tpu"`.
+    strategy: `"auto"` (the cluster in TF_CONFIG if it lists several tasks, else all local GPUs, else one
+      device), `"default"`, `"mirrored"`, `"multi_worker"` (machines from TF_CONFIG) or `"tpu"`; see
+      `glow_tf.training.make_strategy`.
     init_batch_size: images for ActNorm's data-dependent initialisation (the reference uses 256).
     max_nonfinite_steps: stop after this many consecutive steps with non-finite loss or gradients.
   """

@@ -47,13 +47,13 @@ def make_strategy(name):
 
 
 def _cluster_size():
-  """The number of tasks TF_CONFIG's cluster lists (0 without TF_CONFIG)."""
+  """The number of training tasks (chief and workers) TF_CONFIG's cluster lists; 0 without TF_CONFIG."""
   raw = os.environ.get("TF_CONFIG")
   if not raw:
     return 0
   try:
     cluster = json.loads(raw).get("cluster", {})
-    return sum(len(tasks) for tasks in cluster.values())
+    return sum(len(cluster.get(job, ())) for job in ("chief", "worker"))
   except (ValueError, AttributeError, TypeError):
     raise ValueError(f"TF_CONFIG is not the JSON TensorFlow expects: {raw!r}; for example {_TF_CONFIG_EXAMPLE}.") from None
 

@@ -21,6 +21,8 @@ class Trainer:
   The loss is the batch's mean bits/dim. Each replica's gradient is of its share of that mean (its
   examples' bits/dim summed and divided by the global batch), so the summed gradients equal a single
   device's on the whole batch. Steps with a non-finite loss or gradient change nothing but the counters.
+  `step` and the other counters are distributed variables under a strategy: read them with `.numpy()`
+  (`current_step()`), outside the step.
   """
 
   def __init__(self, glow_config, train_config, strategy=None):

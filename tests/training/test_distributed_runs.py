@@ -142,7 +142,7 @@ class Workers:
     self.tmp_path, self.model_dir, self.flags, self.count = tmp_path, model_dir, flags, count
     self.launches = 0
 
-  def start(self, *extra):
+  def start(self, *extra, strategy="multi_worker"):
     ports = free_ports(self.count)
     self.launches += 1
     self.processes, self.logs = [], []
@@ -154,7 +154,7 @@ class Workers:
       self.logs.append((stdout, stderr))
       with open(stdout, "w") as out, open(stderr, "w") as err:
         self.processes.append(subprocess.Popen(
-            train_py(f"--model_dir={self.model_dir}", "--strategy=multi_worker", *self.flags, *extra),
+            train_py(f"--model_dir={self.model_dir}", f"--strategy={strategy}", *self.flags, *extra),
             cwd=REPO, stdout=out, stderr=err, env=dict(os.environ, **QUIET, TF_CONFIG=json.dumps(tf_config))))
     return self
 
@@ -208,7 +208,9 @@ def test_two_workers_train_one_run_and_resume(tmp_path):
   assert [f for f in files if f.startswith("export/")] and not [f for f in files if "workertemp" in f]
   assert len(logged_losses(model_dir)) == 10
 
-  chief, other = all_succeeded(workers.start("--steps=12").wait())
+  # The default strategy, auto, takes the cluster in TF_CONFIG too.
+  chief, other = all_succeeded(workers.start("--steps=12", strategy="auto").wait())
+  assert "MultiWorkerMirroredStrategy, 2 workers, 2 replicas" in chief
   assert f"[worker 0] Resuming from {model_dir}/checkpoints/ckpt-10 at step 10" in chief
   assert f"[worker 1] Resuming from {model_dir}/checkpoints/ckpt-10 at step 10" in other
   assert checkpoint_step(model_dir) == 12
@@ -295,8 +297,13 @@ def test_strategies_that_cannot_run_here_say_why(monkeypatch, name, tf_config, m
     make_strategy(name)
 
 
-def test_auto_and_default_run_on_one_device_here(monkeypatch):
-  monkeypatch.delenv("TF_CONFIG", raising=False)
+@pytest.mark.parametrize("tf_config", [None, '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 0}}'],
+                         ids=["no TF_CONFIG", "a one-task cluster"])
+def test_auto_and_default_run_on_one_device_here(monkeypatch, tf_config):
+  if tf_config is None:
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+  else:
+    monkeypatch.setenv("TF_CONFIG", tf_config)
   for name in ("auto", "default", "mirrored"):
     strategy = make_strategy(name)
     assert strategy.num_replicas_in_sync == 1 and worker_role(strategy).is_chief

@@ -130,6 +130,18 @@ MIRRORED_SCRIPT = textwrap.dedent("""
     changed = max(np.abs(w).max() for w in single_weights)
     for a, b in zip(single_weights, mirrored_weights):
       np.testing.assert_allclose(b, a, atol=2e-4)
+
+    # Replicas that start apart (as GPUs' arithmetic can leave them) agree once initialize has copied the first's.
+    # (The same strategy as above: two in one process would draw the same collective instance keys.)
+    trainer = Trainer(config, train_config, strategy)
+    coupling_weight = trainer.glow.trainable_variables[-1]
+    coupling_weight.values[1].assign(coupling_weight.values[0] + 1.0)
+    norms = trainer.replica_weight_norms()
+    assert norms[0] != norms[1], norms
+    trainer.initialize(x)
+    assert len(set(trainer.replica_weight_norms())) == 1
+    for variable in trainer.glow.trainable_variables:
+      np.testing.assert_array_equal(variable.values[1].numpy(), variable.values[0].numpy())
     print("MIRRORED_OK", single_losses, moved)
 """)
 
