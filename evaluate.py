@@ -6,7 +6,6 @@ interpolate (between test images), manipulate (an attribute or class direction, 
 """
 
 import math
-import os
 import sys
 
 from absl import app, flags, logging

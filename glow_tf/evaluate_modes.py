@@ -5,7 +5,6 @@ import dataclasses
 import os
 
 import numpy as np
-import tensorflow as tf
 import tqdm
 
 from glow_tf import data, latent_space
