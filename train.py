@@ -112,8 +112,8 @@ def main(argv):
     return 2
   role = training.worker_role(strategy)
   if role.is_chief:
-    print(f"Training Glow on {train_config.dataset} in {train_config.model_dir} ({_describe(strategy, role)}):\n"
-          f"{glow_config}")
+    print(f"Training Glow on {train_config.dataset} in {train_config.model_dir} "
+          f"({training.describe_strategy(strategy)}):\n{glow_config}")
   try:
     result = training.train(glow_config, train_config, strategy)
     if result.stopped_by:
@@ -127,15 +127,6 @@ def main(argv):
   summary = {key: value for key, value in dataclasses.asdict(result).items() if "bits" in key or "step" in key}
   print(f"Done: {summary}")
   return 0
-
-
-def _describe(strategy, role):
-  from glow_tf import training
-  replicas = strategy.num_replicas_in_sync
-  name = training.strategy_name(strategy)
-  if role.count > 1:
-    return f"{name}, {role.count} workers, {replicas} replicas"
-  return f"{name}, {replicas} replica{'s' if replicas > 1 else ''}"
 
 
 if __name__ == "__main__":

@@ -3,8 +3,6 @@
 import dataclasses
 import os
 
-import tensorflow as tf
-
 from glow_tf.config import GlowConfig
 
 CONFIG_FILE = "config.json"
@@ -48,18 +46,18 @@ def prepare(model_dir, config, train_config, write=True):
   With `write=False` (the workers of a multi-worker run other than the chief, which share the chief's
   directory) nothing is written: the config already there, if any, is only checked against `config`.
   """
-  if write:
-    _require_writable(model_dir)
   path = os.path.join(model_dir, CONFIG_FILE)
   if os.path.exists(path):
     saved = GlowConfig.load(path)
     if saved != config:
       raise ConfigMismatchError(f"{path} describes another model than the one being trained: {saved} vs {config}.")
-  elif write:
+  if not write:
+    return
+  _require_writable(model_dir)
+  if not os.path.exists(path):
     config.save(path)
-  if write:
-    with open(os.path.join(model_dir, TRAIN_CONFIG_FILE), "w") as f:
-      f.write(train_config.to_json() + "\n")
+  with open(os.path.join(model_dir, TRAIN_CONFIG_FILE), "w") as f:
+    f.write(train_config.to_json() + "\n")
 
 
 def _require_writable(model_dir):

@@ -58,11 +58,15 @@ def _cluster_size():
     raise ValueError(f"TF_CONFIG is not the JSON TensorFlow expects: {raw!r}; for example {_TF_CONFIG_EXAMPLE}.") from None
 
 
-def strategy_name(strategy):
-  """The public name of `strategy`'s kind (TF's class names are others: CollectiveAllReduceStrategy, ...)."""
+def describe_strategy(strategy):
+  """`strategy` in a few words: "MultiWorkerMirroredStrategy, 2 workers, 4 replicas" (TF's class names are
+  others: CollectiveAllReduceStrategy, _DefaultDistributionStrategy)."""
   kinds = {"MultiWorkerMirroredStrategy": tf.distribute.MultiWorkerMirroredStrategy,
            "MirroredStrategy": tf.distribute.MirroredStrategy, "TPUStrategy": tf.distribute.TPUStrategy}
-  return next((name for name, kind in kinds.items() if isinstance(strategy, kind)), "the default strategy")
+  name = next((name for name, kind in kinds.items() if isinstance(strategy, kind)), "the default strategy")
+  replicas, workers = strategy.num_replicas_in_sync, worker_role(strategy).count
+  return ", ".join([name, *([f"{workers} workers"] if workers > 1 else []),
+                    f"{replicas} replica{'s' if replicas > 1 else ''}"])
 
 
 @dataclasses.dataclass(frozen=True)
