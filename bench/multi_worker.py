@@ -16,13 +16,15 @@ Each launch traces and warms up, then times steps for `--seconds`, reading the r
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+from glow_tf.training.strategy import local_cluster  # pylint: disable=g-import-not-at-top
 # name: (image shape, levels, steps per level, hidden channels, global batch)
 CONFIGS = {
     "digits": ((8, 8, 1), 2, 8, 64, 64),  # The digits preset that `python train.py` trains.
@@ -47,7 +49,6 @@ def timed_worker(name, seconds):
   if multi_worker:
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-  sys.path.insert(0, REPO)
   from glow_tf import GlowConfig  # pylint: disable=g-import-not-at-top
   from glow_tf.training import TrainConfig, Trainer, make_strategy, worker_role  # pylint: disable=g-import-not-at-top
 
@@ -87,27 +88,13 @@ def launch(name, seconds, workers):
   if workers == 1:
     processes = [subprocess.Popen(["taskset", "-c", "0,1", *command], stdout=subprocess.PIPE, text=True, env=env)]
   else:
-    ports = _free_ports(workers)
-    processes = []
-    for index in range(workers):
-      tf_config = {"cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
-                   "task": {"type": "worker", "index": index}}
-      processes.append(subprocess.Popen(["taskset", "-c", str(index), *command], stdout=subprocess.PIPE, text=True,
-                                        env=dict(env, TF_CONFIG=json.dumps(tf_config))))
+    processes = [subprocess.Popen(["taskset", "-c", str(index), *command], stdout=subprocess.PIPE, text=True,
+                                  env=dict(env, TF_CONFIG=tf_config))
+                 for index, tf_config in enumerate(local_cluster(workers))]
   outputs = [process.communicate(timeout=1800)[0] for process in processes]
   if any(process.returncode for process in processes):
     raise RuntimeError(f"a timed launch of {name} failed: exit codes {[p.returncode for p in processes]}")
   return json.loads(outputs[0].strip().splitlines()[-1])["images_per_second"]
-
-
-def _free_ports(count):
-  sockets = [socket.socket() for _ in range(count)]
-  for s in sockets:
-    s.bind(("127.0.0.1", 0))
-  ports = [s.getsockname()[1] for s in sockets]
-  for s in sockets:
-    s.close()
-  return ports
 
 
 def main():

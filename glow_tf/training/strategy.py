@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import os
+import socket
 
 import tensorflow as tf
 
@@ -94,3 +95,16 @@ def worker_role(strategy):
   index = resolver.task_id + (1 if has_chief and resolver.task_type == "worker" else 0)
   count = sum(cluster.num_tasks(job) for job in ("chief", "worker") if job in cluster.jobs)
   return WorkerRole(index, count)
+
+
+def local_cluster(count):
+  """TF_CONFIG values for `count` workers on this machine (127.0.0.1, free ports), one per worker in order:
+  multi-worker training tried on one machine, as the tests and bench/multi_worker.py do."""
+  sockets = [socket.socket() for _ in range(count)]
+  for s in sockets:
+    s.bind(("127.0.0.1", 0))
+  workers = [f"127.0.0.1:{s.getsockname()[1]}" for s in sockets]
+  for s in sockets:
+    s.close()
+  return [json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}})
+          for index in range(count)]

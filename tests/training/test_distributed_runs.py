@@ -6,10 +6,8 @@ the code a GPU machine or a cluster runs.
 """
 
 import glob
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +18,7 @@ import tensorflow as tf
 
 from glow_tf import GlowConfig
 from glow_tf.training import TrainConfig, Trainer, make_strategy, worker_role
+from glow_tf.training.strategy import local_cluster
 from tests.tiny_run import REPO, run_script
 
 SMALL = ["--levels=2", "--steps_per_level=2", "--hidden_channels=16", "--batch_size=32", "--init_batch_size=64"]
@@ -125,16 +124,6 @@ def test_a_batch_that_does_not_split_over_the_replicas_is_refused_up_front(tmp_p
   assert not os.path.exists(tmp_path / "run")
 
 
-def free_ports(count):
-  sockets = [socket.socket() for _ in range(count)]
-  for s in sockets:
-    s.bind(("127.0.0.1", 0))
-  ports = [s.getsockname()[1] for s in sockets]
-  for s in sockets:
-    s.close()
-  return ports
-
-
 class Workers:
   """train.py in `count` MultiWorkerMirroredStrategy worker processes on 127.0.0.1, one model_dir."""
 
@@ -143,19 +132,16 @@ class Workers:
     self.launches = 0
 
   def start(self, *extra, strategy="multi_worker"):
-    ports = free_ports(self.count)
     self.launches += 1
     self.processes, self.logs = [], []
-    for index in range(self.count):
-      tf_config = {"cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
-                   "task": {"type": "worker", "index": index}}
+    for index, tf_config in enumerate(local_cluster(self.count)):
       stdout = self.tmp_path / f"launch{self.launches}_worker{index}.out"
       stderr = self.tmp_path / f"launch{self.launches}_worker{index}.err"
       self.logs.append((stdout, stderr))
       with open(stdout, "w") as out, open(stderr, "w") as err:
         self.processes.append(subprocess.Popen(
             train_py(f"--model_dir={self.model_dir}", f"--strategy={strategy}", *self.flags, *extra),
-            cwd=REPO, stdout=out, stderr=err, env=dict(os.environ, **QUIET, TF_CONFIG=json.dumps(tf_config))))
+            cwd=REPO, stdout=out, stderr=err, env=dict(os.environ, **QUIET, TF_CONFIG=tf_config)))
     return self
 
   def wait(self):
