@@ -113,7 +113,8 @@ def _log_as_worker(log, index, message):
 
 
 def _lost_peer(error):
-  """Which worker a collective lost, and why, from TensorFlow's message: "/job:worker/replica:0/task:1 (Socket closed)"."""
+  """Which worker a collective lost, and why, from TensorFlow's message:
+  "/job:worker/replica:0/task:1 (Socket closed)"."""
   message = getattr(error, "message", None) or str(error)
   peer = re.search(r"remote target (/job:[\w/:]+)", message)
   cause = re.search(r"aborted by: (.*)", message)
