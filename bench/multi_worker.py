@@ -108,7 +108,8 @@ def main():
     sys.exit(f"Unknown configs {unknown}; choose from {', '.join(CONFIGS)}.")
   cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
   print(f"CPU: {cpu}, {os.cpu_count()} cores; {args.repeats} launches of each kind, {args.seconds:g} s timed each\n")
-  print("| config | global batch | 1 process, 2 cores (img/s) | 2 workers, 1 core each (img/s) | 2 workers / 1 process |")
+  print("| config | global batch | 1 process, 2 cores (img/s) | 2 workers, 1 core each (img/s) "
+        "| 2 workers / 1 process |")
   print("| --- | --- | --- | --- | --- |")
   for name in names:
     timings = {1: [], 2: []}

@@ -22,7 +22,10 @@ def make_strategy(name):
   - `"tpu"`: TPUStrategy on the TPU the environment names.
   """
   if name == "auto":
-    name = "multi_worker" if _cluster_size() > 1 else "mirrored" if tf.config.list_physical_devices("GPU") else "default"
+    if _cluster_size() > 1:
+      name = "multi_worker"
+    else:
+      name = "mirrored" if tf.config.list_physical_devices("GPU") else "default"
   if name == "default":
     return tf.distribute.get_strategy()
   if name == "mirrored":
@@ -56,7 +59,8 @@ def _cluster_size():
     cluster = json.loads(raw).get("cluster", {})
     return sum(len(cluster.get(job, ())) for job in ("chief", "worker"))
   except (ValueError, AttributeError, TypeError):
-    raise ValueError(f"TF_CONFIG is not the JSON TensorFlow expects: {raw!r}; for example {_TF_CONFIG_EXAMPLE}.") from None
+    raise ValueError(
+        f"TF_CONFIG is not the JSON TensorFlow expects: {raw!r}; for example {_TF_CONFIG_EXAMPLE}.") from None
 
 
 def describe_strategy(strategy):

@@ -283,8 +283,10 @@ def test_strategies_that_cannot_run_here_say_why(monkeypatch, name, tf_config, m
     make_strategy(name)
 
 
-@pytest.mark.parametrize("tf_config", [None, '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 0}}'],
-                         ids=["no TF_CONFIG", "a one-task cluster"])
+ONE_TASK = '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 0}}'
+
+
+@pytest.mark.parametrize("tf_config", [None, ONE_TASK], ids=["no TF_CONFIG", "a one-task cluster"])
 def test_auto_and_default_run_on_one_device_here(monkeypatch, tf_config):
   if tf_config is None:
     monkeypatch.delenv("TF_CONFIG", raising=False)
