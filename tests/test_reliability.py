@@ -115,29 +115,53 @@ def test_repeated_sigkills_never_lose_a_checkpoint_or_go_back(tmp_path):
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
   rng = random.Random(0)
   steps_seen = []
-  # Kill before the first checkpoint, then with checkpoints written every step (so kills land mid-write),
-  # then between sparse checkpoints.
-  for checkpoint_every, delay in [(5, 1.0), (1, 9.0), (1, 10.0), (3, 11.0), (7, 12.0)]:
-    process = subprocess.Popen(
-        [sys.executable, "train.py", "--steps=100000", f"--checkpoint_every={checkpoint_every}", *flags],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(delay + rng.uniform(0, 2))
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
-    if latest is None:
+  # Kill as training starts (before the first checkpoint, or just after it), then with checkpoints written every
+  # step (so kills land mid-write), then between sparse checkpoints. Each kill waits for its event, then a random
+  # fraction of a second: a slower machine changes when the kills land, not what they test.
+  for checkpoint_every, event in [(5, "start"), (1, "checkpoint"), (1, "checkpoint"), (3, "checkpoint"),
+                                  (7, "checkpoint")]:
+    before = latest_step(model_dir)
+    log = tmp_path / f"kill{len(steps_seen)}_{checkpoint_every}.err"
+    with open(log, "w") as stderr:
+      process = subprocess.Popen(
+          [sys.executable, "train.py", "--steps=100000", f"--checkpoint_every={checkpoint_every}", *flags],
+          cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+    try:
+      if event == "start":  # The progress bar appears when the first step is taken.
+        wait_for(lambda: "train:" in log.read_text(), process, "training never started")
+      else:
+        wait_for(lambda: latest_step(model_dir) not in (None, before), process, "no new checkpoint appeared")
+      time.sleep(rng.uniform(0, 1))
+    finally:
+      process.send_signal(signal.SIGKILL)
+      process.wait()
+    if latest_step(model_dir) is None:
       assert not steps_seen, "a checkpoint disappeared"
       continue
     step, weights = latest_weights_for(model_dir)
     assert all(np.all(np.isfinite(w)) for w in weights)
     assert not steps_seen or step >= steps_seen[-1], f"the step went back: {steps_seen} then {step}"
     steps_seen.append(step)
-  assert len(steps_seen) >= 3 and steps_seen[-1] > steps_seen[0]
+  assert len(steps_seen) >= 4 and steps_seen[-1] > steps_seen[0]
   final = subprocess.run([sys.executable, "train.py", f"--steps={steps_seen[-1] + 2}", *flags], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=300)
   assert final.returncode == 0, final.stderr[-3000:]
   assert f"at step {steps_seen[-1]}" in final.stdout
   print(f"\nkills survived: 5, checkpoint steps after each: {steps_seen}")
+
+
+def latest_step(model_dir):
+  latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
+  return None if latest is None else int(latest.rsplit("-", 1)[1])
+
+
+def wait_for(condition, process, failure, timeout=300):
+  """Polls `condition` until it holds; fails if `process` ends first or `timeout` seconds pass."""
+  deadline = time.monotonic() + timeout
+  while not condition():
+    assert process.poll() is None, f"{failure}: train.py ended with {process.returncode}"
+    assert time.monotonic() < deadline, failure
+    time.sleep(0.1)
 
 
 def latest_weights_for(model_dir):
