@@ -66,8 +66,9 @@ def check_batch_divides(train_config, strategy):
 def train(glow_config, train_config, strategy=None, log=print, train_batches=None, test_batches=None):
   """Trains (or resumes training of) a Glow model in `train_config.model_dir`; returns a `TrainResult`.
 
-  SIGINT (Ctrl-C) and SIGTERM stop the run after the step under way, on every worker, with a checkpoint at
-  the step reached; the result's `stopped_by` says so. A second Ctrl-C stops at once.
+  SIGINT (Ctrl-C) and SIGTERM stop the run within two steps (the request travels with the next step's
+  all-reduce and is read back a step later), on every worker, with a checkpoint at the step reached; the
+  result's `stopped_by` says so. A second Ctrl-C stops at once.
 
   Args:
     glow_config: the architecture.
