@@ -54,6 +54,11 @@ def test_poisoned_batches_are_skipped_counted_and_the_run_recovers(tmp_path):
   assert step == 12 and all(np.all(np.isfinite(w)) for w in weights)
 
 
+def test_custom_training_batches_repeat_until_the_last_step(tmp_path):
+  result = train(CONFIG, run_config(tmp_path, steps=12), log=quiet, train_batches=batches(count=5))
+  assert result.step == 12 and result.stopped_by is None
+
+
 @pytest.mark.parametrize("value", [np.nan, np.inf])
 def test_a_dataset_gone_bad_stops_the_run_with_its_last_checkpoint_intact(tmp_path, value):
   config = run_config(tmp_path, steps=50, max_nonfinite_steps=4)

@@ -152,7 +152,7 @@ class _Run:
     """Each replica's share of every global batch: each worker reads its own shard, split over its devices."""
     strategy, tc = self.trainer.strategy, self.train_config
     if self.custom_batches["train"] is not None:
-      return strategy.experimental_distribute_dataset(self.custom_batches["train"])
+      return strategy.experimental_distribute_dataset(self.custom_batches["train"].repeat())
     return strategy.distribute_datasets_from_function(lambda context: self._pipeline(
         "train", context.get_per_replica_batch_size(tc.batch_size), training=True,
         shard=(context.num_input_pipelines, context.input_pipeline_id)))
