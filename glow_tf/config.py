@@ -21,6 +21,10 @@ class GlowConfig:
     steps_per_level: K, the flow steps (ActNorm, 1x1 convolution, coupling) in each level.
     hidden_channels: W, the width of every coupling network.
     coupling: `"affine"` (scale and shift) or `"additive"` (shift only, log-det 0).
+    coupling_scale_floor: the affine coupling's scale is `f + (1 - f) * sigmoid(h + 2)` with this f, so
+      the generative direction divides by at least f; 0 is the reference's `sigmoid(h + 2)`, whose division
+      by a sigmoid that underflowed to 0 turns about 1 in 4 requests of 64 samples at T = 1 non-finite
+      (bench/SAMPLE_OVERFLOW.md). Chosen in bench/SCALE_FLOOR.md. Ignored by additive coupling.
     permutation: how channels are mixed before each coupling: `"lu"` (LU-decomposed invertible 1x1
       convolution), `"conv"` (full-matrix 1x1 convolution), or the paper's ablations `"shuffle"` and
       `"reverse"` (fixed permutations).
@@ -43,6 +47,7 @@ class GlowConfig:
   steps_per_level: int = 32
   hidden_channels: int = 512
   coupling: str = "affine"
+  coupling_scale_floor: float = 0.0
   permutation: str = "lu"
   learn_top_prior: bool = True
   num_classes: int = 0
@@ -77,6 +82,9 @@ class GlowConfig:
             f"Image {axis} {size} is not divisible by 2**levels = {factor}; {suggestion}, "
             f"or fewer levels.")
     _require_choice("coupling", self.coupling, COUPLINGS)
+    if isinstance(self.coupling_scale_floor, bool) or not isinstance(self.coupling_scale_floor, (int, float)) \
+        or not 0 <= self.coupling_scale_floor < 1:
+      raise ValueError(f"coupling_scale_floor must be a number in [0, 1), got {self.coupling_scale_floor!r}.")
     _require_choice("permutation", self.permutation, PERMUTATIONS)
     _require_choice("dtype", self.dtype, DTYPES)
     _require_choice("network_dtype", self.network_dtype, NETWORK_DTYPES)
@@ -130,6 +138,8 @@ class GlowConfig:
       raise ValueError(
           f"The Glow config has unknown fields {unknown}; known fields are {sorted(known)}. "
           f"Was it written by a newer glow_tf?")
+    # Configs written before the scale floor existed describe models trained with the reference's scale.
+    fields.setdefault("coupling_scale_floor", 0.0)
     return cls(**fields)
 
   def save(self, path: str) -> None:

@@ -69,7 +69,8 @@ class Glow(tf.Module):
               channels, config.permutation, seed=self._next_seed(), dtype=self._dtype, name=f"{name}_1x1_conv"),
           glow_bijectors.AffineCoupling(
               channels, config.hidden_channels, config.coupling, seed=self._next_seed(), dtype=self._dtype,
-              network_dtype=config.network_dtype or None, name=f"{name}_coupling"),
+              network_dtype=config.network_dtype or None, scale_floor=config.coupling_scale_floor,
+              name=f"{name}_coupling"),
           recompute_gradients=self._recompute_gradients,
           name=name))
     if level < config.levels - 1:

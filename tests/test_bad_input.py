@@ -51,6 +51,8 @@ API_CASES = [
     ("config: n_bits 0", lambda g, c: GlowConfig(n_bits=0), ValueError, "from 1 to 8"),
     ("config: pixel_levels 300", lambda g, c: GlowConfig(pixel_levels=300), ValueError, "from 2 to 256"),
     ("config: dtype bfloat16", lambda g, c: GlowConfig(dtype="bfloat16"), ValueError, "'float32', 'float64'"),
+    ("config: scale floor 1", lambda g, c: GlowConfig(coupling_scale_floor=1.0), ValueError, r"in \[0, 1\), got 1.0"),
+    ("config: scale floor text", lambda g, c: GlowConfig(coupling_scale_floor="0.1"), ValueError, "a number in"),
     # log_prob
     ("log_prob: rank 2", lambda g, c: g.log_prob(tf.zeros([4, 4])), ValueError, r"\[batch\.\.\., 4, 4, 3\]"),
     ("log_prob: wrong channels", lambda g, c: g.log_prob(tf.zeros([2, 4, 4, 1])), ValueError, r"4, 4, 3"),

@@ -47,3 +47,10 @@ def test_bins_and_level_shapes():
   config = GlowConfig(image_shape=(32, 32, 3), levels=3)
   assert config.level_shapes() == [(16, 16, 6), (8, 8, 12), (4, 4, 48)]
   assert config.num_dims == 3072
+
+
+def test_a_config_from_before_the_scale_floor_keeps_the_reference_scale():
+  fields = json.loads(GlowConfig(coupling_scale_floor=0.25).to_json())
+  del fields["coupling_scale_floor"]
+  assert GlowConfig.from_json(json.dumps(fields)).coupling_scale_floor == 0.0
+  assert GlowConfig.from_json(GlowConfig(coupling_scale_floor=0.25).to_json()).coupling_scale_floor == 0.25

@@ -20,6 +20,11 @@ class AffineCoupling(HalfCoupling):
     (shift, h_s) = NN(x_b),  s = sigmoid(h_s + 2),  y_a = (x_a + shift) * s,  y_b = x_b,
     log|det dy/dx| = sum log s.
 
+  With `scale_floor` f > 0 the scale is s = f + (1 - f) * sigmoid(h_s + 2), bounded below by f: the
+  generative direction divides by s, so one coupling can amplify its input by at most 1/f. With f = 0 (the
+  reference) a network fed an unusual latent can drive sigmoid to exactly 0 in float32 and the sample to
+  inf (bench/SAMPLE_OVERFLOW.md).
+
   `coupling="additive"`: shift = NN(x_b), y_a = x_a + shift, log-det 0. Generative direction (TFP's
   `forward`): x_a = y_a / s - shift. NN's last layer is zero-initialised, so s = sigmoid(2) everywhere and
   shift = 0 at the start; the network is evaluated once per direction for both output and log-det.
@@ -33,10 +38,13 @@ class AffineCoupling(HalfCoupling):
   """
 
   def __init__(self, channels, hidden_channels, coupling="affine", seed=None, dtype=tf.float32,
-               network_dtype=None, validate_args=False, name="affine_coupling"):
+               network_dtype=None, scale_floor=0.0, validate_args=False, name="affine_coupling"):
     parameters = dict(locals())
     if coupling not in COUPLINGS:
       raise ValueError(f"Unknown coupling {coupling!r}; choose one of {COUPLINGS}.")
+    if not 0 <= scale_floor < 1:
+      raise ValueError(f"scale_floor must be in [0, 1), got {scale_floor!r}.")
+    self._scale_floor = scale_floor
     self._additive = coupling == "additive"
     half = channels // 2
     with tf.name_scope(name) as scope_name:
@@ -56,7 +64,10 @@ class AffineCoupling(HalfCoupling):
     if self._additive:
       return h, None
     shift, h_scale = tf.split(h, 2, axis=-1)
-    return shift, tf.math.log_sigmoid(h_scale + SCALE_OFFSET)
+    if not self._scale_floor:
+      return shift, tf.math.log_sigmoid(h_scale + SCALE_OFFSET)
+    floor = self._scale_floor
+    return shift, tf.math.log(floor + (1 - floor) * tf.sigmoid(h_scale + SCALE_OFFSET))
 
   def _encode_half(self, x_a, x_b):
     shift, log_scale = self._shift_and_log_scale(x_b)
