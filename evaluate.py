@@ -15,6 +15,8 @@ FLAGS = flags.FLAGS
 
 flags.DEFINE_enum("mode", None, MODES, "What to do (or give it as the first argument).")
 flags.DEFINE_string("model_dir", None, "A training run's directory or a SavedModel version directory.")
+flags.DEFINE_enum("checkpoint", "latest", ["latest", "best"],
+                  "For a training run: its latest checkpoint, or the one with the best test bits/dim.")
 flags.DEFINE_string("output_dir", None, "Where PNGs go (default: <model_dir>/eval for a run, ./eval for a SavedModel).")
 flags.DEFINE_string("dataset", None, "The model's dataset (default: the run's; needed for a SavedModel's data modes).")
 flags.DEFINE_string("data_dir", None, "tensorflow_datasets data directory (default: the run's).")
@@ -60,12 +62,13 @@ def _run(mode):
   from glow_tf import evaluate_modes, export
 
   if mode == "export":
-    path = export.export_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.export_version, FLAGS.dataset)
+    path = export.export_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.export_version, FLAGS.dataset,
+                               FLAGS.checkpoint)
     print(f"SavedModel: {path}")
     return
   evaluator = evaluate_modes.Evaluator.open(
       FLAGS.model_dir, FLAGS.dataset, FLAGS.data_dir, FLAGS.output_dir, FLAGS.batch_size,
-      needs_data=mode != "samples")
+      needs_data=mode != "samples", checkpoint=FLAGS.checkpoint)
   if mode == "bpd":
     evaluator.bits_per_dim(FLAGS.num_dequantizations, FLAGS.eval_batches, FLAGS.seed)
   elif mode == "samples":

@@ -18,6 +18,8 @@ flags.DEFINE_integer("levels", None, "Multi-scale levels L.")
 flags.DEFINE_integer("steps_per_level", None, "Flow steps K per level.")
 flags.DEFINE_integer("hidden_channels", None, "Width W of the coupling networks.")
 flags.DEFINE_enum("coupling", None, ["affine", "additive"], "Coupling layer.")
+flags.DEFINE_float("coupling_scale_floor", None, "Lower bound f of the affine coupling's scale "
+                   "f + (1 - f) * sigmoid(h + 2), so sampling divides by at least f (0: the reference's).")
 flags.DEFINE_enum("permutation", None, ["lu", "conv", "shuffle", "reverse"], "Channel mixing before couplings.")
 flags.DEFINE_boolean("learn_top_prior", None, "Learn the top latent's prior (default: yes).")
 flags.DEFINE_integer("n_bits", None, "Bits per pixel kept from 8-bit data (celeb_a: 5).")
@@ -46,6 +48,7 @@ flags.DEFINE_integer("eval_every", None, "Steps between test-set evaluations (0:
 flags.DEFINE_integer("sample_every", None, "Steps between sample grids (0: never).")
 flags.DEFINE_integer("log_every", None, "Steps between TensorBoard scalars.")
 flags.DEFINE_integer("eval_batches", None, "Test batches per evaluation (0: all).")
+flags.DEFINE_integer("patience", None, "Stop after this many evaluations without a better test bits/dim (0: never).")
 flags.DEFINE_list("temperatures", None, "Sample-grid temperatures, e.g. 0,0.5,0.7,1.")
 flags.DEFINE_integer("num_samples", None, "Images per sample grid.")
 flags.DEFINE_boolean("xla", None, "Compile the training step with XLA.")
@@ -55,15 +58,16 @@ flags.DEFINE_enum("strategy", None, ["auto", "default", "mirrored", "multi_worke
                   "TF_CONFIG.")
 flags.DEFINE_integer("init_batch_size", None, "Images for ActNorm's data-dependent initialisation.")
 flags.DEFINE_integer("max_nonfinite_steps", None, "Stop after this many consecutive non-finite steps.")
-flags.DEFINE_boolean("export", True, "Export the trained model as a TF Serving SavedModel, version = its step.")
+flags.DEFINE_boolean("export", True, "Export the model with the best test bits/dim (the last one if the run never "
+                     "evaluated) as a TF Serving SavedModel, version = its step.")
 flags.DEFINE_string("export_dir", None, "The SavedModel's base directory (default: <model_dir>/export).")
 
-_MODEL_FLAGS = ("levels", "steps_per_level", "hidden_channels", "coupling", "permutation", "learn_top_prior", "n_bits",
-                "dtype", "network_dtype")
+_MODEL_FLAGS = ("levels", "steps_per_level", "hidden_channels", "coupling", "coupling_scale_floor", "permutation",
+                "learn_top_prior", "n_bits", "dtype", "network_dtype")
 _RUN_FLAGS = ("data_dir", "model_dir", "batch_size", "learning_rate", "warmup_steps", "optimizer",
               "clip_gradient_norm", "recompute_gradients", "steps", "seed", "checkpoint_every", "eval_every",
-              "sample_every", "log_every", "eval_batches", "num_samples", "xla", "strategy", "init_batch_size",
-              "max_nonfinite_steps")
+              "sample_every", "log_every", "eval_batches", "patience", "num_samples", "xla", "strategy",
+              "init_batch_size", "max_nonfinite_steps")
 
 
 def configs_from_flags():
@@ -119,7 +123,9 @@ def main(argv):
     if result.stopped_by:
       return EXIT_STOPPED
     if FLAGS.export and role.is_chief:
-      print(f"SavedModel: {export.export_model(train_config.model_dir, FLAGS.export_dir)}")
+      which = "best" if result.best_step is not None else "latest"
+      path = export.export_model(train_config.model_dir, FLAGS.export_dir, checkpoint=which)
+      print(f"SavedModel of the {which} checkpoint: {path}")
   except (training.TrainingDiverged, training.ConfigMismatchError, training.WorkerLost, data.DatasetUnavailableError,
           OSError) as error:
     print(f"train.py: {error}", file=sys.stderr)

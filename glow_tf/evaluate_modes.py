@@ -47,7 +47,8 @@ class Evaluator:
     self.latents = latent_space.LatentSpace(self.glow, batch_size)
 
   @classmethod
-  def open(cls, model_dir, dataset=None, data_dir=None, output_dir=None, batch_size=64, needs_data=True, log=print):
+  def open(cls, model_dir, dataset=None, data_dir=None, output_dir=None, batch_size=64, needs_data=True, log=print,
+           checkpoint="latest"):
     """Restores the model in `model_dir` (a run or a SavedModel version).
 
     Args:
@@ -58,8 +59,9 @@ class Evaluator:
       batch_size: images per batch.
       needs_data: whether the mode reads the dataset, so that a missing one is reported before any work.
       log: where results are reported.
+      checkpoint: for a run, `"latest"` or `"best"` (see `load_model`).
     """
-    loaded = load_model(model_dir)
+    loaded = load_model(model_dir, checkpoint)
     dataset = dataset or loaded.dataset
     if needs_data and not dataset:
       raise ValueError(

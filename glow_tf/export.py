@@ -217,21 +217,22 @@ def export_saved_model(glow, export_dir, version, multi_label=False, max_sample_
   return path
 
 
-def export_model(model_dir, export_dir=None, version=None, dataset=None):
+def export_model(model_dir, export_dir=None, version=None, dataset=None, checkpoint="latest"):
   """Exports the model in `model_dir` (a training run, or a SavedModel to re-export) with `export_saved_model`.
 
   Args:
-    model_dir: a run directory (its latest checkpoint is exported) or a SavedModel version directory.
+    model_dir: a run directory or a SavedModel version directory.
     export_dir: the SavedModel's base directory; default `<model_dir>/export`.
     version: default: the checkpoint's training step, so a run that trains on exports a newer version. A run
       already exported at its step is left as it is.
     dataset: the dataset the model was trained on, to tell class ids from multi-hot labels; default: the one in
       the run's train_config.json.
+    checkpoint: for a run directory, `"latest"` or `"best"` (see `load_model`).
 
   Returns:
     The version's directory.
   """
-  loaded = load_model(model_dir)
+  loaded = load_model(model_dir, checkpoint)
   export_dir = export_dir or os.path.join(model_dir, "export")
   if version is None:
     if loaded.step is None:

@@ -9,6 +9,10 @@ import tensorflow as tf
 from glow_tf.config import GlowConfig
 from glow_tf.model import Glow
 from glow_tf.training import run_directory
+from glow_tf.training.best_model import read_best
+
+# Which of a run directory's checkpoints to load: the last one saved, or the one with the best test bits/dim.
+CHECKPOINTS = ("latest", "best")
 
 
 @dataclasses.dataclass
@@ -21,6 +25,7 @@ class LoadedModel:
     step: the training step of the checkpoint, or None for a SavedModel.
     dataset: the dataset it was trained on (from the run's train_config.json), or None for a SavedModel.
     data_dir: the run's tensorflow_datasets directory, if any.
+    test_bits_per_dim: for the best checkpoint, the test bits/dim that made it the best.
   """
 
   glow: Glow
@@ -28,35 +33,56 @@ class LoadedModel:
   step: int | None = None
   dataset: str | None = None
   data_dir: str | None = None
+  test_bits_per_dim: float | None = None
 
 
 def is_saved_model(path):
   return os.path.exists(os.path.join(path, "saved_model.pb"))
 
 
-def load_model(path):
+def load_model(path, checkpoint="latest"):
   """Restores the model in `path`: a run directory (config.json + checkpoints/) or a SavedModel version directory.
 
+  Args:
+    path: the directory.
+    checkpoint: for a run directory, `"latest"` or `"best"` (the one with the lowest test bits/dim of the
+      run's evaluations).
+
   Raises:
-    FileNotFoundError: `path` holds neither, or no checkpoint yet.
+    FileNotFoundError: `path` holds neither, or no such checkpoint yet.
   """
+  if checkpoint not in CHECKPOINTS:
+    raise ValueError(f"Unknown checkpoint {checkpoint!r}; choose one of {', '.join(CHECKPOINTS)}.")
   if not os.path.isdir(path):
     raise FileNotFoundError(f"No model directory at {path}; pass a training run's --model_dir or a SavedModel version.")
   if is_saved_model(path):
+    if checkpoint != "latest":
+      raise ValueError(f"{path} is a SavedModel, which holds one model: checkpoint={checkpoint!r} is for run "
+                       f"directories.")
     return _load_saved_model(path)
-  return _load_run(path)
+  return _load_run(path, checkpoint)
 
 
-def _load_run(model_dir):
+def _load_run(model_dir, checkpoint):
   glow = Glow(GlowConfig.load(os.path.join(model_dir, run_directory.CONFIG_FILE)))
-  latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
-  if latest is None:
-    raise FileNotFoundError(f"{model_dir} has a config.json but no checkpoint yet; train it first (python train.py).")
+  best = None
+  if checkpoint == "best":
+    best = read_best(model_dir)
+    if best is None:
+      raise FileNotFoundError(f"{model_dir} has no best model yet: it is kept at each test-set evaluation "
+                              f"(--eval_every); load its latest checkpoint instead.")
+    path = best.path
+  else:
+    path = tf.train.latest_checkpoint(run_directory.checkpoints_dir(model_dir))
+    if path is None:
+      raise FileNotFoundError(
+          f"{model_dir} has a config.json but no checkpoint yet; train it first (python train.py).")
   step = tf.Variable(0, dtype=tf.int64)
   # expect_partial: the optimiser's slots and the data order are in the checkpoint too, and not needed here.
-  tf.train.Checkpoint(model=glow, step=step).restore(latest).expect_partial().assert_existing_objects_matched()
+  tf.train.Checkpoint(model=glow, step=step).restore(path).expect_partial().assert_existing_objects_matched()
   train_config = _read_json(os.path.join(model_dir, run_directory.TRAIN_CONFIG_FILE))
-  return LoadedModel(glow, model_dir, int(step), train_config.get("dataset"), train_config.get("data_dir"))
+  return LoadedModel(glow, model_dir, int(step), train_config.get("dataset"), train_config.get("data_dir"),
+                     best and best.test_bits_per_dim)
 
 
 def _load_saved_model(path):

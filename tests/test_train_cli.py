@@ -2,6 +2,7 @@
 
 import glob
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -40,9 +41,10 @@ def checkpoint_step(model_dir):
 @pytest.mark.slow
 def test_train_py_trains_digits_end_to_end(tmp_path):
   model_dir = str(tmp_path / "run")
-  result = run_train(f"--model_dir={model_dir}", "--steps=20", "--checkpoint_every=10", "--eval_every=20",
-                     "--sample_every=20", "--num_samples=16", "--temperatures=0,0.7", *SMALL)
+  result = run_train(f"--model_dir={model_dir}", "--steps=20", "--checkpoint_every=10", "--eval_every=10",
+                     "--patience=4", "--sample_every=20", "--num_samples=16", "--temperatures=0,0.7", *SMALL)
   assert result.returncode == 0, result.stderr[-3000:]
+  assert '"patience": 4' in open(os.path.join(model_dir, "train_config.json")).read()
   assert checkpoint_step(model_dir) == 20
   assert os.path.exists(os.path.join(model_dir, "config.json"))
   assert glob.glob(os.path.join(model_dir, "logs", "events.out.tfevents.*"))
@@ -52,6 +54,15 @@ def test_train_py_trains_digits_end_to_end(tmp_path):
   assert grid.shape[-1] == 1 and grid.std() > 0
   assert "test bits/dim" in result.stderr + result.stdout
   assert f"Checkpoint: {model_dir}" in result.stdout and "tensorboard --logdir" in result.stdout
+
+  # The best of the two evaluations is kept, exported, and scores the same when evaluate.py restores it.
+  logged = dict(re.findall(r"step (\d+): test bits/dim ([\d.]+)", result.stdout))
+  best_step = min(logged, key=lambda step: float(logged[step]))
+  assert f"Best: {model_dir}/best/ckpt-{best_step} (step {best_step}, test bits/dim {logged[best_step]})" in result.stdout
+  assert f"SavedModel of the best checkpoint: {model_dir}/export/{best_step}" in result.stdout
+  rescored = subprocess.run([sys.executable, os.path.join(REPO, "evaluate.py"), "bpd", f"--model_dir={model_dir}",
+                             "--checkpoint=best"], capture_output=True, text=True, cwd=REPO)
+  assert f"test bits/dim: {logged[best_step]} ± " in rescored.stdout, rescored.stderr[-2000:]
 
 
 @pytest.mark.slow

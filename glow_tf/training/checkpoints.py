@@ -5,21 +5,23 @@ import shutil
 
 import tensorflow as tf
 
+from glow_tf.training import run_directory
+
 
 class CheckpointWriteError(OSError):
   """A checkpoint could not be written (disk full, permissions); the previous one is intact."""
 
 
 class RunCheckpoints:
-  """`<model_dir>/checkpoints`, with TF's multi-worker pattern for saving.
+  """`<model_dir>/checkpoints` (or another `directory`), with TF's multi-worker pattern for saving.
 
   Under MultiWorkerMirroredStrategy a save is a collective that every worker must join. The chief saves
   into the run's directory; every other worker saves into a temporary directory of its own beside it and
   removes it, so the run's directory holds one copy. With one worker, that worker is the chief.
   """
 
-  def __init__(self, checkpoint, model_dir, role, max_to_keep=3):
-    self.directory = os.path.join(model_dir, "checkpoints")
+  def __init__(self, checkpoint, model_dir, role, max_to_keep=3, directory=None):
+    self.directory = directory or run_directory.checkpoints_dir(model_dir)
     self._kept = tf.train.CheckpointManager(checkpoint, self.directory, max_to_keep=max_to_keep)
     self._checkpoint = checkpoint
     self._role = role

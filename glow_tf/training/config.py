@@ -25,6 +25,8 @@ class TrainConfig:
     seed: fixes the model's initialisation, the data order and the sample grids.
     checkpoint_every, eval_every, sample_every, log_every: intervals in steps (0 disables eval/samples).
     eval_batches: test batches per evaluation (0: the whole test split).
+    patience: stop early after this many evaluations in a row without a better test bits/dim than the best
+      so far (0: never); the best model is kept either way.
     temperatures: the sample grids' temperatures.
     num_samples: images per sample grid.
     conditional: condition the model on the dataset's labels.
@@ -52,6 +54,7 @@ class TrainConfig:
   sample_every: int = 500
   log_every: int = 50
   eval_batches: int = 0
+  patience: int = 0
   temperatures: tuple[float, ...] = (0.0, 0.5, 0.7, 1.0)
   num_samples: int = 64
   conditional: bool = False
@@ -68,7 +71,7 @@ class TrainConfig:
       value = getattr(self, name)
       if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{name} must be a whole number >= 1, got {value!r}.")
-    for name in ("warmup_steps", "eval_every", "sample_every", "eval_batches"):
+    for name in ("warmup_steps", "eval_every", "sample_every", "eval_batches", "patience"):
       value = getattr(self, name)
       if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError(f"{name} must be a whole number >= 0, got {value!r}.")
@@ -82,6 +85,8 @@ class TrainConfig:
       raise ValueError(f"Unknown strategy {self.strategy!r}; choose one of {', '.join(STRATEGIES)}.")
     if not self.temperatures or any(t < 0 for t in self.temperatures):
       raise ValueError(f"temperatures must be one or more values >= 0, got {self.temperatures!r}.")
+    if self.patience and not self.eval_every:
+      raise ValueError("patience counts evaluations: it needs eval_every > 0.")
     if not self.model_dir:
       raise ValueError("model_dir must name a directory.")
 

@@ -19,6 +19,7 @@ from glow_tf import data
 from glow_tf.evaluation import evaluate_bits_per_dim
 from glow_tf.sampling import SampleGrids
 from glow_tf.training import run_directory
+from glow_tf.training.best_model import BestModel
 from glow_tf.training.checkpoints import RunCheckpoints
 from glow_tf.training.stop_signals import StopSignals
 from glow_tf.training.strategy import make_strategy, worker_role
@@ -39,7 +40,11 @@ class WorkerLost(RuntimeError):
 
 @dataclasses.dataclass
 class TrainResult:
-  """What a call to `train` did; `stopped_by` names the signal that stopped it early, after a checkpoint."""
+  """What a call to `train` did.
+
+  `stopped_by` names the signal that interrupted it, after a checkpoint; `stopped_early` says that `patience`
+  ended it. `best_*` describe the checkpoint with the best test bits/dim of all the run's evaluations.
+  """
 
   step: int
   train_bits_per_dim: float
@@ -49,6 +54,10 @@ class TrainResult:
   samples_dir: str
   logs_dir: str
   stopped_by: str | None = None
+  stopped_early: bool = False
+  best_step: int | None = None
+  best_test_bits_per_dim: float | None = None
+  best_checkpoint: str | None = None
 
 
 def check_batch_divides(train_config, strategy):
@@ -135,7 +144,8 @@ class _Run:
     self.writer = (tf.summary.create_file_writer(run_directory.logs_dir(self.model_dir)) if role.is_chief
                    else tf.summary.create_noop_writer())
     self.grids = SampleGrids(trainer.glow)
-    self.test_bits_per_dim = None
+    self.best = BestModel(trainer.glow, trainer.step, self.model_dir, role)
+    self.test_bits_per_dim, self.evaluated_step = None, None
     self.saved_step, self.saved_path = None, None
     self.nonfinite_streak, self.train_bpd = 0, float("nan")  # As of the last step read back.
     self.timer = None  # (step, time) of the last scalars logged, for images/s.
@@ -144,8 +154,11 @@ class _Run:
     if self.custom_batches[split] is not None:
       return self.custom_batches[split]
     tc = self.train_config
+    # The test set's noise is the run's own, the same in every evaluation and after every restart, so that
+    # evaluations compare the model alone (and evaluate.py bpd --seed=<the run's seed> repeats them).
+    seed = self.data_seed if training else tc.seed
     return data.make_pipeline(
-        tc.dataset, self.config, split=split, batch_size=batch_size, training=training, seed=self.data_seed,
+        tc.dataset, self.config, split=split, batch_size=batch_size, training=training, seed=seed,
         data_dir=tc.data_dir, with_labels=tc.conditional, shard=shard)
 
   def _distributed_training_batches(self):
@@ -161,14 +174,16 @@ class _Run:
     trainer, tc = self.trainer, self.train_config
     self.saved_step = saved_step
     start, stopped_by = trainer.current_step(), None
+    stopped_early = self._out_of_patience(start)
     with StopSignals() as signals:
-      if start < tc.steps:
+      if start < tc.steps and not stopped_early:
         if not bool(trainer.initialized.numpy()):
           # Every worker reads the same first batch (no shard), so all initialise ActNorm alike.
           trainer.initialize(next(iter(self._pipeline("train", tc.init_batch_size, training=True))))
-        train_bpd, stopped_by = self._loop(start, signals)
+        train_bpd, stopped_by, stopped_early = self._loop(start, signals)
       else:
-        self.log(f"{self.model_dir} has already trained for {start} of {tc.steps} steps.")
+        self.log(f"{self.model_dir} has already trained for {start} of {tc.steps} steps"
+                 f"{' and stopped early' if stopped_early else ''}.")
         train_bpd = float("nan")
       step = trainer.current_step()
       if self.saved_step != step:
@@ -177,7 +192,10 @@ class _Run:
         self.log(f"Stopped by {stopped_by} at step {step}; saved {self.saved_path}. Run the same command "
                  f"to resume.")
       else:
-        if tc.eval_every:
+        if stopped_early:
+          self.log(f"Stopped early at step {step}: no better test bits/dim in {tc.patience} evaluations since "
+                   f"step {self.best.record.step}.")
+        if tc.eval_every and self.evaluated_step != step:
           self._evaluate(step)
         if tc.sample_every:
           self._write_samples(step)
@@ -187,14 +205,20 @@ class _Run:
         step=step, train_bits_per_dim=train_bpd, test_bits_per_dim=self.test_bits_per_dim,
         skipped_steps=int(trainer.skipped_steps.numpy()), checkpoint=self.saved_path or self.checkpoints.latest,
         samples_dir=run_directory.samples_dir(self.model_dir), logs_dir=run_directory.logs_dir(self.model_dir),
-        stopped_by=stopped_by)
+        stopped_by=stopped_by, stopped_early=stopped_early)
+    best = self.best.record
+    if best:
+      result.best_step, result.best_test_bits_per_dim, result.best_checkpoint = (
+          best.step, best.test_bits_per_dim, best.path)
     if not stopped_by and self.role.is_chief:
-      self.log(f"Checkpoint: {result.checkpoint}\nSamples: {result.samples_dir}\n"
+      kept = f"\nBest: {best.path} (step {best.step}, test bits/dim {best.test_bits_per_dim:.4f})" if best else ""
+      self.log(f"Checkpoint: {result.checkpoint}{kept}\nSamples: {result.samples_dir}\n"
                f"TensorBoard: tensorboard --logdir {result.logs_dir}")
     return result
 
   def _loop(self, start, signals):
-    """Steps from `start` to the end, or to a stop request; returns (last finite bits/dim, what stopped it)."""
+    """Steps from `start` to the end, to a stop request or out of patience; returns (last finite bits/dim,
+    the signal that stopped it, whether patience did)."""
     trainer, tc = self.trainer, self.train_config
     batches = iter(self._distributed_training_batches())
     # Redirected to a file, a bar redrawn ten times a second would bury everything else.
@@ -216,10 +240,19 @@ class _Run:
           pending = None
           self._act(step, metrics, progress)
         if stop:
-          return self.train_bpd, signals.name or "another worker's stop signal"
+          return self.train_bpd, signals.name or "another worker's stop signal", False
+        if self.evaluated_step == step and self._out_of_patience(step):
+          return self.train_bpd, None, True
     finally:
       progress.close()
-    return self.train_bpd, None
+    return self.train_bpd, None, False
+
+  def _out_of_patience(self, step):
+    """Whether the last `patience` evaluations up to `step` all failed to beat the best model."""
+    tc, best = self.train_config, self.best.record
+    if not tc.patience or best is None:
+      return False
+    return step // tc.eval_every - best.step // tc.eval_every >= tc.patience
 
   def _acts_at(self, step):
     tc = self.train_config
@@ -280,16 +313,22 @@ class _Run:
       tf.summary.scalar("train/skipped_steps", self.trainer.skipped_steps)
 
   def _evaluate(self, step):
-    if not self.role.is_chief:
-      return
+    """Scores the test split and keeps the model if it is the best so far. Every worker scores it: all must
+    agree on whether to join the best model's save."""
     tc = self.train_config
     mean, standard_error, count = evaluate_bits_per_dim(
         self.trainer.glow, self._pipeline("test", tc.batch_size, training=False), tc.conditional,
         max_batches=tc.eval_batches)
-    self.test_bits_per_dim = mean
+    if self.role.count > 1:
+      mean = self.trainer.agreed(mean)
+    self.test_bits_per_dim, self.evaluated_step = mean, step
+    improved = self.best.offer(step, mean)
+    if not self.role.is_chief:
+      return
     with self.writer.as_default(step=step):
       tf.summary.scalar("test/bits_per_dim", mean)
-    tqdm.tqdm.write(f"step {step}: test bits/dim {mean:.4f} ± {standard_error:.4f} ({count} images)")
+    tqdm.tqdm.write(f"step {step}: test bits/dim {mean:.4f} ± {standard_error:.4f} ({count} images)"
+                    f"{', the best so far' if improved else ''}")
 
   def _write_samples(self, step):
     if not self.role.is_chief:

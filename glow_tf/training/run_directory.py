@@ -1,4 +1,4 @@
-"""A run's directory: its config.json, checkpoints, TensorBoard logs and sample grids."""
+"""A run's directory: its config.json, checkpoints, best model, TensorBoard logs and sample grids."""
 
 import dataclasses
 import os
@@ -70,6 +70,15 @@ def _require_writable(model_dir):
   except OSError as error:
     raise OSError(f"Cannot write to --model_dir {model_dir}: {error.strerror or error}. "
                   f"Choose a directory you can write to, with free space.") from None
+
+
+def checkpoints_dir(model_dir):
+  return os.path.join(model_dir, "checkpoints")
+
+
+def best_dir(model_dir):
+  """The checkpoint with the best test bits/dim so far: outside checkpoints/, so `max_to_keep` never removes it."""
+  return os.path.join(model_dir, "best")
 
 
 def samples_dir(model_dir):

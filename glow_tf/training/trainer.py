@@ -40,6 +40,7 @@ class Trainer:
     self.train_step = tf.function(self._train_step_fn)
     self._broadcast_from_first_replica = tf.function(self._broadcast_from_first_replica_fn)
     self._gather_weight_norms = tf.function(self._gather_weight_norms_fn)
+    self._mean_over_replicas = tf.function(self._mean_over_replicas_fn)
 
   def checkpoint(self, **extra):
     """A `tf.train.Checkpoint` of everything a resumed run needs, plus `extra` objects."""
@@ -64,6 +65,11 @@ class Trainer:
   def replica_weight_norms(self):
     """The sum of squares of the model's weights as each replica of each worker holds them: float64 [replicas]."""
     return self._gather_weight_norms().numpy()
+
+  def agreed(self, value):
+    """A number every worker computed for itself, made the same on all of them (their mean), so that a decision
+    taken on it, such as joining a checkpoint save, is taken by all alike."""
+    return float(self._mean_over_replicas(tf.constant(value, tf.float64)).numpy())
 
   def current_step(self):
     """The step counter as a Python int (a distributed variable has no `int()`; this reads it back)."""
@@ -125,6 +131,13 @@ class Trainer:
 
     for variable, value in zip(variables, self.strategy.run(first_replica_values)):
       variable.assign(value)
+
+  def _mean_over_replicas_fn(self, value):
+    def replica_mean(value):
+      # tf.identity: the replica's own copy on its device; a tensor from outside has none to reduce from.
+      return tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.MEAN, tf.identity(value))
+
+    return self.strategy.experimental_local_results(self.strategy.run(replica_mean, args=(value,)))[0]
 
   def _gather_weight_norms_fn(self):
     def local_norm():

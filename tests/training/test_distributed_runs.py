@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from glow_tf import GlowConfig
 from glow_tf.training import TrainConfig, Trainer, make_strategy, worker_role
+from glow_tf.training.best_model import read_best
 from glow_tf.training.strategy import local_cluster
 from tests.tiny_run import REPO, run_script
 
@@ -102,7 +103,7 @@ def test_mirrored_train_py_matches_one_device_and_resumes_samples_exports(tmp_pa
   np.testing.assert_allclose(mirrored_losses, single_losses, rtol=1e-4)
   assert sorted(os.listdir(os.path.join(mirrored, "samples"))) == ["step0000010_T0.7.png", "step0000010_T0.png"]
   assert "step 5: test bits/dim" in stdout
-  assert os.path.exists(os.path.join(mirrored, "export", "10", "saved_model.pb"))
+  assert os.path.exists(os.path.join(mirrored, "export", str(read_best(mirrored).step), "saved_model.pb"))
   step, weights = checkpoint_weights(mirrored)
   assert step == 10 and all(np.all(np.isfinite(w)) for w in weights)
 
@@ -110,7 +111,8 @@ def test_mirrored_train_py_matches_one_device_and_resumes_samples_exports(tmp_pa
   stdout = succeeded(run(train_py(f"--model_dir={mirrored}", "--strategy=mirrored", *flags[1:], "--steps=12",
                                   "--xla", devices=2)))
   assert f"Resuming from {mirrored}/checkpoints/ckpt-10 at step 10" in stdout
-  assert checkpoint_step(mirrored) == 12 and os.path.exists(os.path.join(mirrored, "export", "12"))
+  assert checkpoint_step(mirrored) == 12
+  assert os.path.exists(os.path.join(mirrored, "export", str(read_best(mirrored).step)))
   bpd = succeeded(run_script("evaluate.py", "bpd", f"--model_dir={mirrored}", "--eval_batches=2"))
   assert "bits/dim" in bpd
 
@@ -182,15 +184,20 @@ def test_two_workers_train_one_run_and_resume(tmp_path):
   assert agreement[0].startswith("All 2 replicas hold the same weights (sum of squares ")
   reported = float(agreement[0].rsplit(" ", 1)[1].rstrip(")."))
   assert reported == pytest.approx(sum(np.sum(np.square(w.astype(np.float64))) for w in weights), rel=1e-12)
-  # Only the chief evaluated, wrote samples and exported; one run's artefacts and no worker temporaries.
+  # Every worker evaluated (to agree on the best model) but only the chief reported it, wrote samples and
+  # exported; one run's artefacts and no worker temporaries.
   assert "test bits/dim" in chief and "test bits/dim" not in other
-  assert "SavedModel:" in chief and "SavedModel:" not in other
+  assert "SavedModel of the best checkpoint:" in chief and "SavedModel" not in other
+  best = read_best(model_dir)
+  assert best.step in (5, 10) and f"Best: {best.path} (step {best.step}" in chief
   files = artefacts(model_dir)
   assert len([f for f in files if f.startswith("logs/")]) == 1, files
   assert [f for f in files if f.startswith("samples/")] == ["samples/step0000010_T0.7.png"]
   assert {f for f in files if f.startswith("checkpoints/")} == {
       "checkpoints/checkpoint", *(f"checkpoints/ckpt-{s}.{part}" for s in (5, 10)
                                   for part in ("index", "data-00000-of-00001"))}
+  assert {f for f in files if f.startswith("best/")} == {
+      "best/checkpoint", *(f"best/ckpt-{best.step}.{part}" for part in ("index", "data-00000-of-00001"))}
   assert [f for f in files if f.startswith("export/")] and not [f for f in files if "workertemp" in f]
   assert len(logged_losses(model_dir)) == 10
 
