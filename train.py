@@ -19,7 +19,8 @@ flags.DEFINE_integer("steps_per_level", None, "Flow steps K per level.")
 flags.DEFINE_integer("hidden_channels", None, "Width W of the coupling networks.")
 flags.DEFINE_enum("coupling", None, ["affine", "additive"], "Coupling layer.")
 flags.DEFINE_float("coupling_scale_floor", None, "Lower bound f of the affine coupling's scale "
-                   "f + (1 - f) * sigmoid(h + 2), so sampling divides by at least f (0: the reference's).")
+                   "f + (1 - f) * sigmoid(h + 2), so sampling divides by at least f (default 0.3; 0: the "
+                   "reference's sigmoid(h + 2)).")
 flags.DEFINE_enum("permutation", None, ["lu", "conv", "shuffle", "reverse"], "Channel mixing before couplings.")
 flags.DEFINE_boolean("learn_top_prior", None, "Learn the top latent's prior (default: yes).")
 flags.DEFINE_integer("n_bits", None, "Bits per pixel kept from 8-bit data (celeb_a: 5).")

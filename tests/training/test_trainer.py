@@ -120,6 +120,14 @@ MIRRORED_SCRIPT = textwrap.dedent("""
     for strategy in (tf.distribute.get_strategy(), tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])):
       trainer = Trainer(config, train_config, strategy)
       trainer.initialize(x)
+      if strategy.num_replicas_in_sync == 1:
+        # Adamax moves each weight by about the learning rate whatever its gradient's size, so a weight whose
+        # first gradient is rounding noise (a few of the top prior's are 1e-10) moves either way: compare the
+        # others (those with a real gradient, and those with none, which stay put).
+        with tf.GradientTape() as tape:
+          loss = -tf.reduce_mean(trainer.glow.log_prob(x))
+        gradients = [g.numpy() for g in tape.gradient(loss, trainer.glow.trainable_variables)]
+        determined = [(g == 0) | (np.abs(g) > 1e-6 * np.abs(g).max()) for g in gradients]
       batches = strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors(x).repeat(3))
       losses = [float(trainer.train_step(b)["bits_per_dim"]) for b in batches]
       results.append((strategy.num_replicas_in_sync, losses, [v.numpy() for v in trainer.glow.trainable_variables]))
@@ -128,8 +136,9 @@ MIRRORED_SCRIPT = textwrap.dedent("""
     np.testing.assert_allclose(mirrored_losses, single_losses, rtol=1e-5)
     moved = max(np.abs(w - w0).max() for w, w0 in zip(single_weights, mirrored_weights))
     changed = max(np.abs(w).max() for w in single_weights)
-    for a, b in zip(single_weights, mirrored_weights):
-      np.testing.assert_allclose(b, a, atol=2e-4)
+    assert sum(d.sum() for d in determined) > 0.95 * sum(d.size for d in determined)
+    for a, b, d in zip(single_weights, mirrored_weights, determined):
+      np.testing.assert_allclose(b[d], a[d], atol=2e-4)
 
     # Replicas that start apart (as GPUs' arithmetic can leave them) agree once initialize has copied the first's.
     # (The same strategy as above: two in one process would draw the same collective instance keys.)
