@@ -40,7 +40,9 @@ flags.DEFINE_float("learning_rate", None, "Peak learning rate.")
 flags.DEFINE_integer("warmup_steps", None, "Linear learning-rate warm-up steps.")
 flags.DEFINE_enum("optimizer", None, ["adamax", "adam"], "Optimiser (default: adamax, as the reference).")
 flags.DEFINE_float("clip_gradient_norm", None, "Clip the global gradient norm (0: no clipping).")
-flags.DEFINE_boolean("recompute_gradients", None, "Gradient checkpointing per flow step, for large images.")
+flags.DEFINE_enum("backprop", None, ["stored", "recomputed", "invertible"],
+                  "How the backward pass gets activations: stored (default), recomputed from each layer's stored "
+                  "input, or invertible: rebuilt from each layer's output, memory that does not grow with depth.")
 flags.DEFINE_integer("steps", None, "Training steps in all.")
 flags.DEFINE_float("epochs", None, "Train for this many passes over the training split instead of --steps.")
 flags.DEFINE_integer("seed", None, "Random seed.")
@@ -66,7 +68,7 @@ flags.DEFINE_string("export_dir", None, "The SavedModel's base directory (defaul
 _MODEL_FLAGS = ("levels", "steps_per_level", "hidden_channels", "coupling", "coupling_scale_floor", "permutation",
                 "learn_top_prior", "n_bits", "dtype", "network_dtype")
 _RUN_FLAGS = ("data_dir", "model_dir", "batch_size", "learning_rate", "warmup_steps", "optimizer",
-              "clip_gradient_norm", "recompute_gradients", "steps", "seed", "checkpoint_every", "eval_every",
+              "clip_gradient_norm", "backprop", "steps", "seed", "checkpoint_every", "eval_every",
               "sample_every", "log_every", "eval_batches", "patience", "num_samples", "xla", "strategy",
               "init_batch_size", "max_nonfinite_steps")
 

@@ -5,6 +5,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from glow_tf import bijectors as glow_bijectors
+from glow_tf.bijectors.invertible_backprop import BACKPROP_MODES, InvertibleBackprop
 from glow_tf.bijectors.squeeze import depth_to_space, space_to_depth
 from glow_tf.config import GlowConfig
 
@@ -29,25 +30,30 @@ class Glow(tf.Module):
   ```
   """
 
-  def __init__(self, config: GlowConfig, seed=0, recompute_gradients=False, name="glow"):
+  def __init__(self, config: GlowConfig, seed=0, backprop="stored", name="glow"):
     """Builds the model.
 
     Args:
       config: the architecture.
       seed: fixes the initial 1x1 convolutions, permutations and coupling weights.
-      recompute_gradients: recompute each flow step's activations in the backward pass instead of storing
-        them (gradient checkpointing), trading about a third more compute for memory on large images.
+      backprop: how gradients of `log_prob` get the layers' activations: `"stored"` (kept from the forward
+        pass), `"recomputed"` (recomputed from each layer's stored input) or `"invertible"` (each layer's input
+        rebuilt from its output: memory for one layer's activations whatever the depth); see
+        `InvertibleBackprop`. The value of every method, and the checkpoint, are the same in every mode.
       name: the module's name.
     """
     super().__init__(name=name)
+    if backprop not in BACKPROP_MODES:
+      raise ValueError(f"Unknown backprop {backprop!r}; choose one of {', '.join(BACKPROP_MODES)}.")
     self.config = config
-    self._recompute_gradients = recompute_gradients
     self._dtype = tf.as_dtype(config.dtype)
     self._rng = np.random.default_rng(seed)
     with self.name_scope:
       levels, path = self._level(0, config.image_shape[-1])
       # The bijectors whose names route labels from the outer chain to the top prior.
       self._path_to_top_prior = [levels, *path]
+      if backprop != "stored":
+        levels = InvertibleBackprop(levels, reconstruct=backprop == "invertible")
       self.bijector = tfb.Chain([glow_bijectors.ExpectImageShape(config.image_shape), levels], name="glow")
       self.distribution = self.distribution_at(1.0)
 
@@ -71,7 +77,6 @@ class Glow(tf.Module):
               channels, config.hidden_channels, config.coupling, seed=self._next_seed(), dtype=self._dtype,
               network_dtype=config.network_dtype or None, scale_floor=config.coupling_scale_floor,
               name=f"{name}_coupling"),
-          recompute_gradients=self._recompute_gradients,
           name=name))
     if level < config.levels - 1:
       inner, path = self._level(level + 1, channels // 2)

@@ -15,19 +15,15 @@ class FlowStep(OnePassBijector):
   ActNorm and a learned 1x1 convolution run as one convolution with bias, W (s x + b) = (W diag s) x + W b,
   which saves two passes over the activations each way.
 
-  With `recompute_gradients`, the step's activations are not kept for the backward pass but recomputed
-  from its input (`tf.recompute_grad`): memory for one step instead of K, for about a third more compute.
-
   ```python
   step = FlowStep(ActNorm(12), Invertible1x1Conv(12), AffineCoupling(12, hidden_channels=512))
   ```
   """
 
-  def __init__(self, actnorm, mixing, coupling, recompute_gradients=False, validate_args=False, name="flow_step"):
+  def __init__(self, actnorm, mixing, coupling, validate_args=False, name="flow_step"):
     parameters = dict(locals())
     with tf.name_scope(name) as scope_name:
       self.actnorm, self.mixing, self.coupling = actnorm, mixing, coupling
-      self._recompute_gradients = recompute_gradients
       super().__init__(
           forward_min_event_ndims=3,
           validate_args=validate_args,
@@ -39,7 +35,7 @@ class FlowStep(OnePassBijector):
     # Data-dependent initialisation needs ActNorm's own input, so it takes the layer-by-layer path.
     return not (self.mixing.is_channel_permutation or initializing())
 
-  def _encode(self, x):
+  def _inverse_and_log_det(self, x):
     # ActNorm's and the 1x1 convolution's log-dets depend on the shape alone.
     log_det = (self.actnorm.inverse_log_det_jacobian(x, event_ndims=3)
                + self.mixing.inverse_log_det_jacobian(x, event_ndims=3))
@@ -53,7 +49,7 @@ class FlowStep(OnePassBijector):
     x = self.coupling.inverse(x)
     return x, log_det + tf.zeros(tf.shape(x)[:-3], x.dtype)
 
-  def _decode(self, y):
+  def _forward_and_log_det(self, y):
     log_det = (self.coupling.forward_log_det_jacobian(y, event_ndims=3)
                + self.mixing.forward_log_det_jacobian(y, event_ndims=3)
                + self.actnorm.forward_log_det_jacobian(y, event_ndims=3))
@@ -65,11 +61,3 @@ class FlowStep(OnePassBijector):
     else:
       y = self.actnorm.forward(self.mixing.forward(y))
     return y, log_det + tf.zeros(tf.shape(y)[:-3], y.dtype)
-
-  def _inverse_and_log_det(self, x):
-    if self._recompute_gradients:
-      return tf.recompute_grad(self._encode)(x)
-    return self._encode(x)
-
-  def _forward_and_log_det(self, y):
-    return self._decode(y)

@@ -3,6 +3,8 @@
 import dataclasses
 import json
 
+from glow_tf.bijectors.invertible_backprop import BACKPROP_MODES
+
 OPTIMIZERS = ("adamax", "adam")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
 
@@ -20,7 +22,9 @@ class TrainConfig:
     warmup_steps: steps of linear warm-up from 0 (longer warm-up is the cure for Glow's early NaNs).
     optimizer: `"adamax"` (the reference's) or `"adam"`.
     clip_gradient_norm: clip the global gradient norm to this; 0 disables clipping.
-    recompute_gradients: gradient checkpointing per flow step: less memory, about a third more compute.
+    backprop: how the backward pass gets the layers' activations: `"stored"` (kept), `"recomputed"` (from
+      each layer's stored input) or `"invertible"` (each layer's input rebuilt from its output, memory that
+      does not grow with depth); see `glow_tf.Glow`.
     steps: training steps in all (a resumed run continues to this count).
     seed: fixes the model's initialisation, the data order and the sample grids.
     checkpoint_every, eval_every, sample_every, log_every: intervals in steps (0 disables eval/samples).
@@ -46,7 +50,7 @@ class TrainConfig:
   warmup_steps: int = 200
   optimizer: str = "adamax"
   clip_gradient_norm: float = 0.0
-  recompute_gradients: bool = False
+  backprop: str = "stored"
   steps: int = 2000
   seed: int = 0
   checkpoint_every: int = 500
@@ -81,6 +85,8 @@ class TrainConfig:
       raise ValueError(f"clip_gradient_norm must be >= 0 (0 disables clipping), got {self.clip_gradient_norm!r}.")
     if self.optimizer not in OPTIMIZERS:
       raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
+    if self.backprop not in BACKPROP_MODES:
+      raise ValueError(f"Unknown backprop {self.backprop!r}; choose one of {', '.join(BACKPROP_MODES)}.")
     if self.strategy not in STRATEGIES:
       raise ValueError(f"Unknown strategy {self.strategy!r}; choose one of {', '.join(STRATEGIES)}.")
     if not self.temperatures or any(t < 0 for t in self.temperatures):

@@ -1,0 +1,122 @@
+"""Backpropagation through a Glow without its activations: each layer's input is rebuilt from its output.
+
+For a layer y = f(x) with log-det l(x), given dL/dy and dL/dl from above: rebuild x = f^-1(y) without a tape,
+recompute (y, l) = f(x) under a local tape for dL/dx and the layer's parameter gradients, pass dL/dx down, and
+drop the rest (RevNets, i-RevNet, MemCNN). Done layer by layer from the top of the chain down, the backward pass
+holds one layer's activations at a time, whatever the depth.
+"""
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from glow_tf.bijectors.actnorm import initializing
+from glow_tf.bijectors.on_staying_half import OnStayingHalf
+from glow_tf.bijectors.one_pass import OnePassBijector
+
+# How training's backward pass gets each layer's activations: kept from the forward pass; recomputed from each
+# layer's stored input (gradient checkpointing at every layer boundary); or recomputed from the input rebuilt
+# by inverting the layer above (no activation kept at all).
+BACKPROP_MODES = ("stored", "recomputed", "invertible")
+
+
+class InvertibleBackprop(OnePassBijector):
+  """`bijector` (a Glow's chain of levels) with the backward pass of its encoding direction rebuilt layer by layer.
+
+  Its value and both directions are `bijector`'s; only the gradients of `inverse` (the encoding direction
+  training differentiates) are computed differently:
+
+  - `reconstruct=True` ("invertible"): each layer's input is rebuilt by inverting it, from the output above.
+    Activation memory is one layer's; the price is the rebuild's float round-off (about 1e-6 per layer in
+    float32), which enters the gradients, never the loss.
+  - `reconstruct=False` ("recomputed"): each layer's input is kept from the forward pass and its activations
+    recomputed from it: exact gradients, memory for the layer boundaries plus one layer.
+
+  It takes the wrapped chain's name, so that `bijector_kwargs` (labels for the top prior) route through it as
+  they do through the chain.
+  """
+
+  def __init__(self, bijector, reconstruct=True, validate_args=False):
+    parameters = dict(locals())
+    self.bijector = bijector
+    self._reconstruct = reconstruct
+    super().__init__(
+        forward_min_event_ndims=3,
+        validate_args=validate_args,
+        dtype=bijector.dtype,
+        parameters=parameters,
+        name=bijector.name)
+
+  def _forward_and_log_det(self, z, **kwargs):
+    return self.bijector.forward(z, **kwargs), self.bijector.forward_log_det_jacobian(z, event_ndims=3, **kwargs)
+
+  def _inverse_and_log_det(self, x, **kwargs):
+    if initializing():  # Data-dependent initialisation runs once, eagerly, with no gradients.
+      return _encode(self.bijector, x, kwargs, inputs=None)
+    inputs = None if self._reconstruct else []
+
+    @tf.custom_gradient
+    def encode(x):
+      z, log_det = _encode(self.bijector, x, kwargs, inputs)
+
+      def backward(dz, dlog_det, variables=None):
+        gradients = {}
+        _, dx = _backward(self.bijector, z, dz, dlog_det, kwargs, inputs, gradients)
+        return dx, [gradients.get(v.ref(), tf.zeros_like(v)) for v in variables or ()]
+
+      return (z, log_det), backward
+
+    return encode(x)
+
+
+def _layers_and_kwargs(bijector, kwargs):
+  """The bijectors a chain applies in the encoding direction, in order, each with its own keyword arguments."""
+  return [(layer, kwargs.get(layer.name, {})) for layer in bijector.bijectors]
+
+
+def _encode(bijector, x, kwargs, inputs):
+  """(bijector.inverse(x), its log-det per example), layer by layer; each layer's input is appended to `inputs`
+  (unless it is None)."""
+  if isinstance(bijector, tfp.bijectors.Composition):  # tfb.Chain makes a _Chain, a Composition.
+    log_det = 0.0
+    for layer, layer_kwargs in _layers_and_kwargs(bijector, kwargs):
+      x, layer_log_det = _encode(layer, x, layer_kwargs, inputs)
+      log_det += layer_log_det
+    return x, log_det
+  if isinstance(bijector, OnStayingHalf):
+    stay, exited = tf.split(x, 2, axis=-1)
+    stay, log_det = _encode(bijector.bijector, stay, kwargs, inputs)
+    return tf.concat([stay, exited], axis=-1), log_det
+  if inputs is not None:
+    inputs.append(x)
+  return bijector.inverse(x, **kwargs), bijector.inverse_log_det_jacobian(x, event_ndims=3, **kwargs)
+
+
+def _backward(bijector, y, dy, dlog_det, kwargs, inputs, gradients):
+  """From the output y of `bijector`'s encoding direction and dL/dy: (its input, dL/d input). dL/d(log-det) is
+  `dlog_det` for every layer, whose log-dets add up; the layers' parameter gradients are added to `gradients`."""
+  if isinstance(bijector, tfp.bijectors.Composition):
+    for layer, layer_kwargs in reversed(_layers_and_kwargs(bijector, kwargs)):
+      y, dy = _backward(layer, y, dy, dlog_det, layer_kwargs, inputs, gradients)
+    return y, dy
+  if isinstance(bijector, OnStayingHalf):
+    (stay, exited), (dstay, dexited) = tf.split(y, 2, axis=-1), tf.split(dy, 2, axis=-1)
+    stay, dstay = _backward(bijector.bijector, stay, dstay, dlog_det, kwargs, inputs, gradients)
+    return tf.concat([stay, exited], axis=-1), tf.concat([dstay, dexited], axis=-1)
+  if inputs is not None:
+    x = inputs.pop()
+  else:
+    # Not before the layer above is done with its gradients: at most one layer's activations are alive.
+    with tf.control_dependencies([dy]):
+      x = bijector.forward(tf.identity(y), **kwargs)
+  # A fresh tensor: TFP's bijector cache would otherwise hand back y for x without recomputing it on the tape.
+  x = tf.identity(x)
+  with tf.GradientTape() as tape:
+    tape.watch(x)
+    y = bijector.inverse(x, **kwargs)
+    log_det = bijector.inverse_log_det_jacobian(x, event_ndims=3, **kwargs) + tf.zeros_like(dlog_det)
+  variables = tape.watched_variables()
+  dx, *dvariables = tape.gradient([y, log_det], [x, *variables], output_gradients=[dy, dlog_det])
+  for variable, gradient in zip(variables, dvariables):
+    if gradient is not None:
+      gradients[variable.ref()] = gradients[variable.ref()] + gradient if variable.ref() in gradients else gradient
+  return x, dx
