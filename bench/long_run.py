@@ -15,15 +15,14 @@ import platform
 import sys
 import time
 
-import numpy as np
 import tensorflow as tf
 from absl import app, flags, logging
-from PIL import Image, ImageDraw
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from glow_tf import Glow, GlowConfig, data, training  # pylint: disable=g-import-not-at-top
 from glow_tf.health import mixing_condition_numbers, reconstruction_error  # pylint: disable=g-import-not-at-top
+from plots import line_chart  # pylint: disable=g-import-not-at-top
 
 flags.DEFINE_float("minutes", 60, "How long to train.")
 flags.DEFINE_string("model_dir", "runs/long_run", "Run directory (resumed if it exists).")
@@ -49,23 +48,9 @@ def run_segment(steps, segment_steps, model_dir):
 
 
 def plot(rows, path):
-  """Train and test bits/dim against step, drawn with PIL (no plotting library needed)."""
-  width, height, margin = 640, 360, 40
-  steps = np.array([r["step"] for r in rows], float)
-  curves = {"train": ([r["train"] for r in rows], (200, 80, 40)), "test": ([r["test"] for r in rows], (40, 80, 200))}
-  values = np.concatenate([np.array(v, float) for v, _ in curves.values()])
-  low, high = values.min(), values.max()
-  image = Image.new("RGB", (width, height), "white")
-  draw = ImageDraw.Draw(image)
-  to_xy = lambda s, v: (margin + (s - steps.min()) / max(np.ptp(steps), 1) * (width - 2 * margin),
-                        height - margin - (v - low) / max(high - low, 1e-9) * (height - 2 * margin))
-  draw.rectangle([margin, margin, width - margin, height - margin], outline="black")
-  for name, (curve, colour) in curves.items():
-    draw.line([to_xy(s, v) for s, v in zip(steps, curve)], fill=colour, width=2)
-    draw.text(to_xy(steps[-1], curve[-1]), name, fill=colour)
-  draw.text((margin, 10), f"bits/dim {low:.3f} .. {high:.3f} over steps {steps.min():.0f} .. {steps.max():.0f}",
-            fill="black")
-  image.save(path)
+  """Train and test bits/dim against step."""
+  line_chart([r["step"] for r in rows], {"train": [r["train"] for r in rows], "test": [r["test"] for r in rows]},
+             path, "bits/dim {low:.3f} .. {high:.3f} over steps {x_low:.0f} .. {x_high:.0f}")
 
 
 def main(argv):
