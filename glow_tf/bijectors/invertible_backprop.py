@@ -102,12 +102,10 @@ def _backward(bijector, y, dy, dlog_det, kwargs, inputs, gradients):
     (stay, exited), (dstay, dexited) = tf.split(y, 2, axis=-1), tf.split(dy, 2, axis=-1)
     stay, dstay = _backward(bijector.bijector, stay, dstay, dlog_det, kwargs, inputs, gradients)
     return tf.concat([stay, exited], axis=-1), tf.concat([dstay, dexited], axis=-1)
-  if inputs is not None:
-    x = inputs.pop()
-  else:
-    # Not before the layer above is done with its gradients: at most one layer's activations are alive.
-    with tf.control_dependencies([dy]):
-      x = bijector.forward(tf.identity(y), **kwargs)
+  # Not before the layer above is done with its gradients, so that one layer's activations are alive at a time
+  # (the graph would otherwise let every layer's recomputation run as soon as its input is known).
+  with tf.control_dependencies([dy]):
+    x = bijector.forward(tf.identity(y), **kwargs) if inputs is None else tf.identity(inputs.pop())
   # A fresh tensor: TFP's bijector cache would otherwise hand back y for x without recomputing it on the tape.
   x = tf.identity(x)
   with tf.GradientTape() as tape:
