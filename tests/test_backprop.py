@@ -173,3 +173,18 @@ def test_train_py_trains_alike_in_every_backprop_mode_with_xla_and_labels(tmp_pa
   # The same first step (the same forward pass), and then the same updates up to rounding.
   np.testing.assert_allclose(losses["recomputed"], losses["stored"], rtol=1e-5)
   np.testing.assert_allclose(losses["invertible"], losses["stored"], rtol=1e-4)
+
+
+@pytest.mark.parametrize("backprop", ["recomputed", "invertible"])
+def test_a_persistent_tape_takes_the_same_gradients_twice_eagerly(backprop):
+  config = GlowConfig(**TINY)
+  x = tf.random.stateless_uniform([4, *config.image_shape], [1, 0], -0.5, 0.5)
+  glow = Glow(config, seed=3, backprop=backprop)
+  glow.initialize(x)
+  randomize(glow, seed=4, scale=0.05)
+  with tf.GradientTape(persistent=True) as tape:
+    loss = -tf.reduce_mean(glow.log_prob(fresh(x)))
+  first, second = (tape.gradient(loss, glow.trainable_variables) for _ in range(2))
+  assert all(np.any(g.numpy() != 0) for g in first)
+  for a, b in zip(first, second):
+    np.testing.assert_array_equal(a, b)

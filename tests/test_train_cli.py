@@ -42,9 +42,11 @@ def checkpoint_step(model_dir):
 def test_train_py_trains_digits_end_to_end(tmp_path):
   model_dir = str(tmp_path / "run")
   result = run_train(f"--model_dir={model_dir}", "--steps=20", "--checkpoint_every=10", "--eval_every=10",
-                     "--patience=4", "--sample_every=20", "--num_samples=16", "--temperatures=0,0.7", *SMALL)
+                     "--patience=4", "--sample_every=20", "--num_samples=16", "--temperatures=0,0.7",
+                     "--coupling_scale_floor=0.2", *SMALL)
   assert result.returncode == 0, result.stderr[-3000:]
   assert '"patience": 4' in open(os.path.join(model_dir, "train_config.json")).read()
+  assert GlowConfig.load(os.path.join(model_dir, "config.json")).coupling_scale_floor == 0.2
   assert checkpoint_step(model_dir) == 20
   assert os.path.exists(os.path.join(model_dir, "config.json"))
   assert glob.glob(os.path.join(model_dir, "logs", "events.out.tfevents.*"))
@@ -63,6 +65,10 @@ def test_train_py_trains_digits_end_to_end(tmp_path):
   rescored = subprocess.run([sys.executable, os.path.join(REPO, "evaluate.py"), "bpd", f"--model_dir={model_dir}",
                              "--checkpoint=best"], capture_output=True, text=True, cwd=REPO)
   assert f"test bits/dim: {logged[best_step]} ± " in rescored.stdout, rescored.stderr[-2000:]
+  exported = subprocess.run([sys.executable, os.path.join(REPO, "evaluate.py"), "export", f"--model_dir={model_dir}",
+                             "--checkpoint=best", f"--export_dir={tmp_path / 'best'}"], capture_output=True, text=True,
+                            cwd=REPO)
+  assert f"SavedModel: {tmp_path / 'best' / best_step}" in exported.stdout, exported.stderr[-2000:]
 
 
 @pytest.mark.slow

@@ -60,7 +60,9 @@ class InvertibleBackprop(OnePassBijector):
 
       def backward(dz, dlog_det, variables=None):
         gradients = {}
-        _, dx = _backward(self.bijector, z, dz, dlog_det, kwargs, inputs, gradients)
+        # A copy to pop from: a second gradient of the same forward pass (a persistent tape) finds them all again.
+        stored = None if inputs is None else list(inputs)
+        _, dx = _backward(self.bijector, z, dz, dlog_det, kwargs, stored, gradients)
         return dx, [gradients.get(v.ref(), tf.zeros_like(v)) for v in variables or ()]
 
       return (z, log_det), backward
