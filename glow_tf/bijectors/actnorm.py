@@ -4,11 +4,9 @@ import contextlib
 import threading
 
 import tensorflow as tf
-import tensorflow_probability as tfp
 
+from glow_tf.bijectors.layer import Layer
 from glow_tf.bijectors.shapes import num_pixels
-
-tfb = tfp.bijectors
 
 # The reference stores log(s) / 3: with Adam-like optimisers this triples the step taken on log(s).
 LOG_SCALE_FACTOR = 3.0
@@ -37,7 +35,7 @@ def initializing():
   return getattr(_initializing, "active", False) and tf.executing_eagerly()
 
 
-class ActNorm(tfb.Bijector):
+class ActNorm(Layer):
   """Activation normalisation (Kingma & Dhariwal 2018, table 1).
 
   Encoding direction (the paper's function, TFP's `inverse`), per channel c at every pixel:

@@ -3,16 +3,14 @@
 import numpy as np
 import scipy.linalg
 import tensorflow as tf
-import tensorflow_probability as tfp
 
+from glow_tf.bijectors.layer import Layer
 from glow_tf.bijectors.shapes import as_image_batch, num_pixels
-
-tfb = tfp.bijectors
 
 PERMUTATIONS = ("lu", "conv", "shuffle", "reverse")
 
 
-class Invertible1x1Conv(tfb.Bijector):
+class Invertible1x1Conv(Layer):
   """Invertible 1x1 convolution (Kingma & Dhariwal 2018, table 1).
 
   Encoding direction (the paper's function, TFP's `inverse`), at every pixel (i, j):

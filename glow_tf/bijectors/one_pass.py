@@ -1,12 +1,11 @@
 """A base for bijectors whose output and log-det come from a single evaluation."""
 
-import tensorflow_probability as tfp
 from tensorflow_probability.python.internal import cache_util
 
-tfb = tfp.bijectors
+from glow_tf.bijectors.layer import Layer
 
 
-class OnePassBijector(tfb.Bijector):
+class OnePassBijector(Layer):
   """Computes a direction's output and log-det together, so nothing is evaluated twice.
 
   TFP asks a bijector for `inverse(y)` and `inverse_log_det_jacobian(y)` separately. For a coupling both need

@@ -1,14 +1,12 @@
 """The learned, optionally class-conditional, prior of the top latent, as an affine bijector."""
 
 import tensorflow as tf
-import tensorflow_probability as tfp
 
+from glow_tf.bijectors.layer import Layer
 from glow_tf.bijectors.shapes import num_pixels
 
-tfb = tfp.bijectors
 
-
-class TopPrior(tfb.Bijector):
+class TopPrior(Layer):
   """Standardises the top latent under its learned Gaussian N(mean, exp(log_scale)^2).
 
   Per channel, (mean, log_scale) = `prior` + `labels @ label_weights`, both zero-initialised (the reference's
