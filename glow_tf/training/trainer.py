@@ -1,18 +1,18 @@
 """The model, its optimiser and the training step, built in a `tf.distribute` strategy's scope."""
 
-import keras
 import tensorflow as tf
 
 from glow_tf.model import Glow
 from glow_tf.objective import bits_per_dim
+from glow_tf.training import optimizers
 from glow_tf.training.schedule import LinearWarmup
 
 
 def make_optimizer(train_config):
   schedule = LinearWarmup(train_config.learning_rate, train_config.warmup_steps)
   if train_config.optimizer == "adamax":
-    return keras.optimizers.Adamax(schedule)
-  return keras.optimizers.Adam(schedule)
+    return optimizers.Adamax(schedule)
+  return optimizers.Adam(schedule)
 
 
 class Trainer:

@@ -1,0 +1,53 @@
+"""Keras's Adam and Adamax with each variable's update one fused kernel.
+
+Keras writes an update as about 30 small ops per variable; a CelebA Glow has about 900 variables, so the
+update alone was half of the traced training step's ops and of the time spent tracing it. TensorFlow's
+ApplyAdam and ApplyAdaMax kernels compute the same formulas in one op each. The optimisers' state, its
+checkpoint layout, the learning-rate schedule and the step counter stay Keras's.
+"""
+
+import keras
+import tensorflow as tf
+
+
+class Adamax(keras.optimizers.Adamax):
+  """m = b1 m + (1 - b1) g,  u = max(b2 u, |g|),  w -= lr / (1 - b1^t) * m / (u + eps)."""
+
+  def update_step(self, gradient, variable, learning_rate):
+    index = self._get_variable_index(variable)
+    hyper = _Hyperparameters(self, variable.dtype)
+    tf.raw_ops.ResourceApplyAdaMax(
+        var=variable.handle, m=self._m[index].handle, v=self._u[index].handle,
+        beta1_power=hyper.power(self.beta_1), lr=hyper(learning_rate), beta1=hyper(self.beta_1),
+        beta2=hyper(self.beta_2), epsilon=hyper(self.epsilon), grad=hyper(gradient))
+
+
+class Adam(keras.optimizers.Adam):
+  """m = b1 m + (1 - b1) g,  v = b2 v + (1 - b2) g^2,  w -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)."""
+
+  def __init__(self, learning_rate, **kwargs):
+    if kwargs.get("amsgrad"):
+      raise ValueError("The fused Adam has no amsgrad; use keras.optimizers.Adam.")
+    super().__init__(learning_rate, **kwargs)
+
+  def update_step(self, gradient, variable, learning_rate):
+    index = self._get_variable_index(variable)
+    hyper = _Hyperparameters(self, variable.dtype)
+    tf.raw_ops.ResourceApplyAdam(
+        var=variable.handle, m=self._momentums[index].handle, v=self._velocities[index].handle,
+        beta1_power=hyper.power(self.beta_1), beta2_power=hyper.power(self.beta_2), lr=hyper(learning_rate),
+        beta1=hyper(self.beta_1), beta2=hyper(self.beta_2), epsilon=hyper(self.epsilon), grad=hyper(gradient))
+
+
+class _Hyperparameters:
+  """Casts to the variable's dtype; `power(b)` is b^t at the step t being taken (Keras counts from 0)."""
+
+  def __init__(self, optimizer, dtype):
+    self._dtype = dtype
+    self._step = tf.cast(optimizer.iterations + 1, dtype)
+
+  def __call__(self, value):
+    return tf.cast(value, self._dtype)
+
+  def power(self, base):
+    return tf.pow(self(base), self._step)
