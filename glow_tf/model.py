@@ -6,6 +6,7 @@ import tensorflow_probability as tfp
 
 from glow_tf import bijectors as glow_bijectors
 from glow_tf.bijectors.invertible_backprop import BACKPROP_MODES, InvertibleBackprop
+from glow_tf.bijectors.shared_trace import SharedTrace
 from glow_tf.bijectors.squeeze import depth_to_space, space_to_depth
 from glow_tf.config import GlowConfig
 
@@ -61,7 +62,8 @@ class Glow(tf.Module):
     """The chain of one level and, through `OnStayingHalf`, of all levels after it.
 
     Returns the chain and the bijectors inside it that lead to the top prior (`OnStayingHalf` hands its
-    keyword arguments to its inner chain as they are).
+    keyword arguments to its inner chain as they are). The level's flow steps, built alike, share one trace
+    of each direction (`SharedTrace`).
     """
     config = self.config
     channels *= 4  # After the squeeze.
@@ -78,6 +80,9 @@ class Glow(tf.Module):
               network_dtype=config.network_dtype or None, scale_floor=config.coupling_scale_floor,
               name=f"{name}_coupling"),
           name=name))
+    shared_trace = SharedTrace(layers[1])
+    for step in layers[1:]:
+      step.share_trace(shared_trace)
     if level < config.levels - 1:
       inner, path = self._level(level + 1, channels // 2)
       next_level = glow_bijectors.OnStayingHalf(inner, name=f"{prefix}_next_level")

@@ -24,6 +24,7 @@ class FlowStep(OnePassBijector):
     parameters = dict(locals())
     with tf.name_scope(name) as scope_name:
       self.actnorm, self.mixing, self.coupling = actnorm, mixing, coupling
+      self._shared_trace = None
       super().__init__(
           forward_min_event_ndims=3,
           validate_args=validate_args,
@@ -35,7 +36,23 @@ class FlowStep(OnePassBijector):
     # Data-dependent initialisation needs ActNorm's own input, so it takes the layer-by-layer path.
     return not (self.mixing.is_channel_permutation or initializing())
 
+  def share_trace(self, shared_trace):
+    """Encode and decode through `shared_trace` (a `SharedTrace` of a step built like this one)."""
+    self._shared_trace = shared_trace
+
   def _inverse_and_log_det(self, x):
+    return self._through_shared_trace("_encode", x)
+
+  def _forward_and_log_det(self, y):
+    return self._through_shared_trace("_decode", y)
+
+  def _through_shared_trace(self, method, x):
+    # Data-dependent initialisation runs eagerly and sets this step's own variables.
+    if self._shared_trace is None or initializing():
+      return getattr(self, method)(x)
+    return self._shared_trace(method, self, x)
+
+  def _encode(self, x):
     # ActNorm's and the 1x1 convolution's log-dets depend on the shape alone.
     log_det = (self.actnorm.inverse_log_det_jacobian(x, event_ndims=3)
                + self.mixing.inverse_log_det_jacobian(x, event_ndims=3))
@@ -49,7 +66,7 @@ class FlowStep(OnePassBijector):
     x = self.coupling.inverse(x)
     return x, log_det + tf.zeros(tf.shape(x)[:-3], x.dtype)
 
-  def _forward_and_log_det(self, y):
+  def _decode(self, y):
     log_det = (self.coupling.forward_log_det_jacobian(y, event_ndims=3)
                + self.mixing.forward_log_det_jacobian(y, event_ndims=3)
                + self.actnorm.forward_log_det_jacobian(y, event_ndims=3))

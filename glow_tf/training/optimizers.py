@@ -10,19 +10,33 @@ import keras
 import tensorflow as tf
 
 
-class Adamax(keras.optimizers.Adamax):
+class _FusedUpdates:
+  """The hyperparameters of one update, cast once per dtype and device instead of once per variable."""
+
+  def apply(self, grads, trainable_variables=None):
+    self._hyperparameters = {}
+    return super().apply(grads, trainable_variables)
+
+  def _hyperparameters_for(self, variable):
+    key = variable.dtype, variable.device
+    if key not in self._hyperparameters:
+      self._hyperparameters[key] = _Hyperparameters(self, variable.dtype)
+    return self._hyperparameters[key]
+
+
+class Adamax(_FusedUpdates, keras.optimizers.Adamax):
   """m = b1 m + (1 - b1) g,  u = max(b2 u, |g|),  w -= lr / (1 - b1^t) * m / (u + eps)."""
 
   def update_step(self, gradient, variable, learning_rate):
     index = self._get_variable_index(variable)
-    hyper = _Hyperparameters(self, variable.dtype)
+    hyper = self._hyperparameters_for(variable)
     tf.raw_ops.ResourceApplyAdaMax(
         var=variable.handle, m=self._m[index].handle, v=self._u[index].handle,
         beta1_power=hyper.power(self.beta_1), lr=hyper(learning_rate), beta1=hyper(self.beta_1),
         beta2=hyper(self.beta_2), epsilon=hyper(self.epsilon), grad=hyper(gradient))
 
 
-class Adam(keras.optimizers.Adam):
+class Adam(_FusedUpdates, keras.optimizers.Adam):
   """m = b1 m + (1 - b1) g,  v = b2 v + (1 - b2) g^2,  w -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)."""
 
   def __init__(self, learning_rate, **kwargs):
@@ -32,7 +46,7 @@ class Adam(keras.optimizers.Adam):
 
   def update_step(self, gradient, variable, learning_rate):
     index = self._get_variable_index(variable)
-    hyper = _Hyperparameters(self, variable.dtype)
+    hyper = self._hyperparameters_for(variable)
     tf.raw_ops.ResourceApplyAdam(
         var=variable.handle, m=self._momentums[index].handle, v=self._velocities[index].handle,
         beta1_power=hyper.power(self.beta_1), beta2_power=hyper.power(self.beta_2), lr=hyper(learning_rate),
@@ -40,14 +54,17 @@ class Adam(keras.optimizers.Adam):
 
 
 class _Hyperparameters:
-  """Casts to the variable's dtype; `power(b)` is b^t at the step t being taken (Keras counts from 0)."""
+  """Casts to one dtype; `power(b)` is b^t at the step t being taken (Keras counts from 0)."""
 
   def __init__(self, optimizer, dtype):
     self._dtype = dtype
     self._step = tf.cast(optimizer.iterations + 1, dtype)
+    self._powers = {}
 
   def __call__(self, value):
     return tf.cast(value, self._dtype)
 
   def power(self, base):
-    return tf.pow(self(base), self._step)
+    if base not in self._powers:
+      self._powers[base] = tf.pow(self(base), self._step)
+    return self._powers[base]

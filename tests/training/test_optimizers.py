@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from glow_tf.training import optimizers
+from glow_tf import GlowConfig
+from glow_tf.training import TrainConfig, Trainer, optimizers
 
 
 def weights_after_steps(optimizer_class, steps=5):
@@ -32,3 +33,17 @@ def test_fused_update_matches_keras(fused, keras_class):
 def test_amsgrad_is_refused():
   with pytest.raises(ValueError, match="amsgrad"):
     optimizers.Adam(1e-3, amsgrad=True)
+
+
+@pytest.mark.parametrize("optimizer, kernel", [("adamax", "ResourceApplyAdaMax"), ("adam", "ResourceApplyAdam")])
+def test_training_step_updates_each_variable_with_one_fused_kernel(optimizer, kernel):
+  config = GlowConfig(image_shape=(4, 4, 3), levels=2, steps_per_level=2, hidden_channels=8)
+  trainer = Trainer(config, TrainConfig(batch_size=2, optimizer=optimizer))
+  x = tf.random.stateless_uniform([2, 4, 4, 3], [1, 2], -0.5, 0.5)
+  trainer.initialize(x)
+  graph = trainer.train_step.get_concrete_function(x).graph.as_graph_def()
+  nodes = [node for function in graph.library.function for node in function.node_def]
+  assert sum(node.op == kernel for node in nodes) == len(trainer.glow.trainable_variables)
+  # Keras's own update assigns the weight and both slots with separate ops, three per variable; what is left
+  # are the step counters.
+  assert sum(node.op.startswith("Assign") for node in nodes) <= 3 < len(trainer.glow.trainable_variables)
