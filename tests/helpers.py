@@ -41,3 +41,15 @@ def adam_losses(glow, x, steps=20, learning_rate=1e-2):
     return loss
 
   return [float(step(x)) for _ in range(steps)]
+
+
+def all_operations(graph):
+  """The operations of a traced graph and of every function it calls, each function once (a level's flow steps
+  share one traced function, `SharedTrace`)."""
+  graphs, seen = [graph], set()
+  for current in graphs:
+    for name, function in current._functions.items():  # pylint: disable=protected-access
+      if name not in seen and function.graph is not None:
+        seen.add(name)
+        graphs.append(function.graph)
+  return [op for current in graphs for op in current.get_operations()]

@@ -27,12 +27,15 @@ def images(batch=4):
 
 def test_only_the_coupling_networks_compute_in_bfloat16():
   _, mixed = glow_pair()
-  graph = tf.function(mixed.log_prob).get_concrete_function(tf.TensorSpec([None, 8, 8, 3])).graph
-  convolutions = [op for op in graph.get_operations() if op.type == "Conv2D"]
-  in_networks = [op for op in convolutions if "_coupling/" in op.name]
-  assert len(in_networks) == 3 * 2 * 2  # Three convolutions per coupling network, four couplings.
-  assert {op.get_attr("T") for op in in_networks} == {tf.bfloat16}
-  assert {op.get_attr("T") for op in convolutions if op not in in_networks} == {tf.float32}
+  graph = tf.function(mixed.log_prob).get_concrete_function(tf.TensorSpec([None, 8, 8, 3])).graph.as_graph_def()
+  # The flow steps are in the functions each level's steps share (SharedTrace), the priors in the graph itself.
+  nodes = [*graph.node, *(node for function in graph.library.function for node in function.node_def)]
+  convolutions = [node for node in nodes if node.op == "Conv2D"]
+  in_networks = [node for node in convolutions if "_coupling/" in node.name]
+  assert len(in_networks) == 3 * 2  # Three convolutions per coupling network, one traced coupling per level.
+  assert {tf.as_dtype(node.attr["T"].type) for node in in_networks} == {tf.bfloat16}
+  assert {tf.as_dtype(node.attr["T"].type) for node in convolutions if node not in in_networks} == {tf.float32}
+  assert len(convolutions) > len(in_networks)
   assert {v.dtype for v in mixed.trainable_variables} == {tf.float32}
   assert mixed.log_prob(images()).dtype == tf.float32
 

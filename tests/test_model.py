@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 
 from glow_tf import Glow, GlowConfig
-from tests.helpers import adam_losses, autodiff_log_det, fresh, randomize
+from tests.helpers import adam_losses, all_operations, autodiff_log_det, fresh, randomize
 
 TINY = dict(image_shape=(4, 4, 3), levels=2, steps_per_level=2, hidden_channels=8)
 
@@ -142,13 +142,16 @@ def test_traced_log_prob_evaluates_each_coupling_network_once():
   config = GlowConfig(image_shape=(8, 8, 3), levels=2, steps_per_level=3, hidden_channels=8)
   glow = Glow(config)
   graph = tf.function(glow.log_prob).get_concrete_function(tf.TensorSpec([None, 8, 8, 3])).graph
-  convolutions = [op for op in graph.get_operations() if op.type == "Conv2D"]
-  couplings = config.levels * config.steps_per_level
+  convolutions = [op for op in all_operations(graph) if op.type == "Conv2D"]
+  # A level's flow steps share one traced function (SharedTrace), called once by each step.
+  traced_steps = config.levels
+  calls = [op for op in graph.get_operations() if op.type in ("PartitionedCall", "StatefulPartitionedCall")]
+  assert len(calls) == config.levels * config.steps_per_level
   in_couplings = [op for op in convolutions if "_coupling/" in op.name]
-  assert len(in_couplings) == 3 * couplings  # conv3x3, conv1x1, zero conv3x3: one network evaluation each.
+  assert len(in_couplings) == 3 * traced_steps  # conv3x3, conv1x1, zero conv3x3: one network evaluation each.
   splits = config.levels - 1
-  mixing = couplings  # Each step's invertible 1x1 convolution.
-  assert len(convolutions) == 3 * couplings + mixing + splits
+  mixing = traced_steps  # Each step's invertible 1x1 convolution.
+  assert len(convolutions) == 3 * traced_steps + mixing + splits
 
 
 def test_float32_training_graph_has_no_float64_and_no_determinant():
@@ -163,7 +166,7 @@ def test_float32_training_graph_has_no_float64_and_no_determinant():
 
   graph = loss_and_gradients.get_concrete_function(
       tf.TensorSpec([None, 4, 4, 3]), tf.TensorSpec([None], tf.int32)).graph
-  operations = graph.get_operations()
+  operations = all_operations(graph)
   assert len(operations) > 100
   assert not [op.name for op in operations if any(out.dtype == tf.float64 for out in op.outputs)]
   assert not [op.name for op in operations if "Determinant" in op.type]
