@@ -22,6 +22,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -40,6 +41,9 @@ def parse_args():
   parser.add_argument("--batch", type=int, default=8)
   parser.add_argument("--coupling", default="affine", choices=("affine", "additive"))
   parser.add_argument("--steps", type=int, default=4, help="training steps per child, the first one traced")
+  parser.add_argument("--memory_limit_gb", type=float, default=20.0,
+                      help="a child whose RSS passes this stops and is recorded as out of memory, before the "
+                           "machine's own limit is reached")
   parser.add_argument("--plot", default=os.path.join(REPO, "bench", "memory.png"))
   parser.add_argument("--child", help=argparse.SUPPRESS)
   return parser.parse_args()
@@ -52,6 +56,7 @@ def child(args):
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
   implementation, size, depth = args.child.split(",")
+  threading.Thread(target=_stop_above, args=(args.memory_limit_gb * 1024,), daemon=True).start()
   size, depth = int(size), int(depth)
   x = tf.random.stateless_uniform([args.batch, size, size, 3], [1, 2], -0.5, 0.5)
   if implementation == "tfp":
@@ -82,6 +87,13 @@ def child(args):
                     "step_s": statistics.median(times[1:])}))
 
 
+def _stop_above(limit_mb):
+  while _status_mb("VmRSS") < limit_mb:
+    time.sleep(0.05)
+  print(f"out of memory: RSS passed {limit_mb / 1024:.0f} GB", file=sys.stderr, flush=True)
+  os._exit(3)  # pylint: disable=protected-access
+
+
 def _status_mb(field):
   """A memory figure of this process from /proc/self/status (VmRSS: now; VmHWM: the high-water mark)."""
   with open("/proc/self/status") as f:
@@ -90,7 +102,7 @@ def _status_mb(field):
 
 def measure(args, implementation, size, depth):
   command = [sys.executable, os.path.abspath(__file__), f"--child={implementation},{size},{depth}",
-             *(f"--{name}={getattr(args, name)}" for name in ("levels", "hidden", "batch", "coupling", "steps"))]
+             *(f"--{name}={getattr(args, name)}" for name in ("levels", "hidden", "batch", "coupling", "steps", "memory_limit_gb"))]
   # A fixed mmap threshold: glibc then maps every large tensor on its own and unmaps it when freed, where its
   # default (a threshold that rises as memory is freed) would keep the first step's activations in the heap, and
   # in the RSS between steps, so that later steps would seem to need none.
