@@ -15,7 +15,10 @@ class _FusedUpdates:
 
   def apply(self, grads, trainable_variables=None):
     self._hyperparameters = {}
-    return super().apply(grads, trainable_variables)
+    try:
+      return super().apply(grads, trainable_variables)
+    finally:
+      self._hyperparameters = {}  # They belong to this update's graph; none of them outlives it.
 
   def _hyperparameters_for(self, variable):
     key = variable.dtype, variable.device
