@@ -1,6 +1,6 @@
 """Keras's Adam and Adamax with each variable's update one fused kernel.
 
-Keras writes an update as about 30 small ops per variable; a CelebA Glow has about 900 variables, so the
+Keras writes an update as about 30 small ops per variable; the CelebA default has 1802 variables, so the
 update alone was half of the traced training step's ops and of the time spent tracing it. TensorFlow's
 ApplyAdam and ApplyAdaMax kernels compute the same formulas in one op each. The optimisers' state, its
 checkpoint layout, the learning-rate schedule and the step counter stay Keras's.
