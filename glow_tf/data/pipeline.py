@@ -1,8 +1,11 @@
 """`make_pipeline`: batches of dequantised model-space images (and labels) that keep the training step fed."""
 
+import math
+
 import numpy as np
 import tensorflow as tf
 
+from glow_tf.data import folder
 from glow_tf.data.info import ImageSizeError
 from glow_tf.data.registry import dataset_info, load_pixels
 from glow_tf.objective import preprocess
@@ -52,9 +55,10 @@ def make_pipeline(name, config, split="train", batch_size=64, training=True, see
   num_shards, shard_index = shard
   if not 0 <= shard_index < num_shards:
     raise ValueError(f"shard must be (n, k) with 0 <= k < n, got {shard!r}.")
-  pixels = load_pixels(name, split, info.image_shape[0], data_dir).map(lambda ex: {k: ex[k] for k in keys})
+  height, _, channels = info.image_shape
+  pixels = load_pixels(name, split, height, data_dir, channels).map(lambda ex: {k: ex[k] for k in keys})
   pixels = pixels.shard(num_shards, shard_index)
-  if _fits_in_memory(pixels, info) if cache is None else cache:
+  if _fits_in_memory(pixels, info, split, num_shards) if cache is None else cache:
     pixels = pixels.cache()
   if training:
     pixels = pixels.shuffle(_shuffle_buffer(pixels), seed=seed, reshuffle_each_iteration=True)
@@ -74,11 +78,12 @@ def make_pipeline(name, config, split="train", batch_size=64, training=True, see
 
 def _checked_info(name, config, with_labels):
   """The dataset's info at the config's image size, or an error saying how to make the two agree."""
-  height, width, _ = config.image_shape
+  height, width, channels = config.image_shape
   if height != width:
     raise ValueError(f"config.image_shape {config.image_shape} is not square; every dataset here is.")
   try:
-    info = dataset_info(name, image_size=height)
+    # A folder's images are converted to the model's channels; any other dataset's must match them (below).
+    info = dataset_info(name, image_size=height, channels=channels if folder.is_folder(name) else None)
   except ImageSizeError as error:
     raise ImageSizeError(
         f"config.image_shape {config.image_shape} does not fit {name}: {error} Build the config from "
@@ -101,9 +106,18 @@ def _checked_info(name, config, with_labels):
   return info
 
 
-def _fits_in_memory(pixels, info):
+def _fits_in_memory(pixels, info, split, num_shards):
   examples = int(pixels.cardinality())
-  return examples >= 0 and examples * int(np.prod(info.image_shape)) <= CACHE_BUDGET_BYTES
+  if examples == tf.data.INFINITE_CARDINALITY:
+    return False
+  if examples == tf.data.UNKNOWN_CARDINALITY:
+    # Readers that skip undecodable images cannot know their count in advance; the split's size bounds it.
+    sizes = {info.train_split: info.num_train, info.test_split: info.num_test,
+             "all": (info.num_train or 0) + (info.num_test or 0)}
+    if not sizes.get(split):
+      return False
+    examples = math.ceil(sizes[split] / num_shards)
+  return examples * int(np.prod(info.image_shape)) <= CACHE_BUDGET_BYTES
 
 
 def _shuffle_buffer(pixels):

@@ -1,8 +1,9 @@
 """The datasets read through `tensorflow_datasets`: CelebA, CIFAR-10, MNIST, Fashion-MNIST and SVHN.
 
-A dataset not yet in the data directory (default `~/tensorflow_datasets`) is downloaded and prepared once. When
-that cannot work, `DatasetUnavailableError` says so within seconds and how to fix it, rather than tfds retrying
-for minutes and ending in a stack trace from deep inside it.
+A dataset not yet in the data directory (default `~/tensorflow_datasets`) is downloaded and prepared once. CelebA,
+whose download often fails, is also read from its original files in the data directory (see `celeb_a_files`)
+when tfds has no prepared copy there. When none of this can work, `DatasetUnavailableError` says so within
+seconds and how to fix it, rather than tfds retrying for minutes and ending in a stack trace from deep inside it.
 """
 
 import dataclasses
@@ -13,7 +14,7 @@ import urllib.parse
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from glow_tf.data import images
+from glow_tf.data import celeb_a_files, images
 from glow_tf.data.info import DatasetInfo, DatasetUnavailableError, resolve_image_size
 
 # How long to wait for a dataset's download server before calling it unreachable.
@@ -45,6 +46,7 @@ class TfdsSpec:
     default_n_bits: the bits per pixel usually modelled.
     num_train, num_test: the sizes of the 'train' and 'test' splits.
     download_url: where tfds downloads from: checked for reachability before a download is attempted.
+    original_files: whether the dataset can be read from its original files (`celeb_a_files`).
   """
 
   channels: int
@@ -58,6 +60,7 @@ class TfdsSpec:
   pad_from: Optional[int] = None
   multi_label: bool = False
   default_n_bits: int = 8
+  original_files: bool = False
 
 
 SPECS = {
@@ -65,7 +68,7 @@ SPECS = {
     "celeb_a": TfdsSpec(
         channels=3, default_size=64, sizes=None, crop_size=148, label_names=CELEB_A_ATTRIBUTES,
         multi_label=True, default_n_bits=5, num_train=162770, num_test=19962,
-        download_url="https://drive.google.com/"),
+        download_url="https://drive.google.com/", original_files=True),
     "cifar10": TfdsSpec(
         channels=3, default_size=32, sizes=(32,), num_train=50000, num_test=10000,
         label_names=("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
@@ -105,20 +108,29 @@ def info(name, image_size=None):
 def load(name, split, image_size=None, data_dir=None):
   """Unbatched `{'image': uint8 [S, S, C], 'label': ...}` of a tfds split (any tfds split string).
 
-  The label is an int32 class id, or for CelebA a float32 multi-hot vector over `CELEB_A_ATTRIBUTES`.
+  The label is an int32 class id, or for CelebA a float32 multi-hot vector over `CELEB_A_ATTRIBUTES`. CelebA's
+  original files, when tfds has no prepared copy in `data_dir`, offer the splits 'train', 'validation', 'test'
+  and 'all'.
 
   Raises:
     DatasetUnavailableError: the dataset is not in `data_dir` and cannot be downloaded.
   """
   spec = SPECS[name]
   size = resolve_image_size(name, image_size, spec.default_size, spec.sizes)
-  dataset = _prepared_builder(name, spec, data_dir).as_dataset(split=split)
+
+  def prepare_image(image):
+    if spec.pad_from is not None:
+      return image if size == spec.pad_from else images.pad_to(image, size)
+    return images.center_crop_and_resize(image, size, spec.crop_size)
+
+  builder = tfds.builder(name, data_dir=data_dir)
+  original_files = spec.original_files and not builder.is_prepared() and celeb_a_files.find(data_dir)
+  if original_files:
+    return celeb_a_files.load(original_files, split, spec.label_names, prepare_image)
+  dataset = _prepared(builder, name, spec).as_dataset(split=split)
 
   def convert(example):
-    if spec.pad_from is not None:
-      image = example["image"] if size == spec.pad_from else images.pad_to(example["image"], size)
-    else:
-      image = images.center_crop_and_resize(example["image"], size, spec.crop_size)
+    image = prepare_image(example["image"])
     if spec.multi_label:
       attributes = example["attributes"]
       label = tf.cast(tf.stack([attributes[a] for a in spec.label_names]), tf.float32)  # [40]
@@ -129,9 +141,8 @@ def load(name, split, image_size=None, data_dir=None):
   return dataset.map(convert, num_parallel_calls=tf.data.AUTOTUNE)
 
 
-def _prepared_builder(name, spec, data_dir):
+def _prepared(builder, name, spec):
   """The dataset's tfds builder, its data downloaded and prepared if they were not already."""
-  builder = tfds.builder(name, data_dir=data_dir)
   if builder.is_prepared():
     return builder
   # tfds retries an unreachable server for minutes before failing; one short connection attempt tells sooner.
@@ -140,24 +151,31 @@ def _prepared_builder(name, spec, data_dir):
   try:
     socket.create_connection((url.hostname, port), timeout=CONNECT_TIMEOUT_SECONDS).close()
   except OSError as error:
-    raise DatasetUnavailableError(_unavailable(name, builder, f"cannot reach {url.hostname}: {error}")) from None
+    raise DatasetUnavailableError(
+        _unavailable(name, spec, builder, f"cannot reach {url.hostname}: {error}")) from None
   try:
     builder.download_and_prepare()
   except ModuleNotFoundError as error:
     # tfds 4.9 on Python 3.11 downloads through importlib_resources, which pip does not install with it.
     raise DatasetUnavailableError(_unavailable(
-        name, builder, f"tfds needs the module {error.name!r} to download: pip install {error.name}")) from None
+        name, spec, builder, f"tfds needs the module {error.name!r} to download: pip install {error.name}")) from None
   except Exception as error:  # Whatever went wrong inside tfds, the way out is one of the same three.
     raise DatasetUnavailableError(
-        _unavailable(name, builder, f"{type(error).__name__}: {error}")) from None
+        _unavailable(name, spec, builder, f"{type(error).__name__}: {error}")) from None
   return builder
 
 
-def _unavailable(name, builder, reason):
+def _unavailable(name, spec, builder, reason):
+  original_files = (
+      f"  - pass data_dir (--data_dir) pointing at a directory holding CelebA's original files, from the authors' "
+      f"Google Drive or the Kaggle mirror: the {celeb_a_files.IMAGE_FOLDER}/ JPEGs with "
+      f"{celeb_a_files.ATTRIBUTE_LIST}.txt and {celeb_a_files.PARTITION_LIST}.txt (or the .csv of both), up to "
+      f"{celeb_a_files.SEARCH_DEPTH} folders below it;\n") if spec.original_files else ""
   return (
       f"Dataset {name!r} is not in {builder.data_path} and could not be downloaded ({reason}).\n"
       f"To fix this, do one of:\n"
       f"  - run with network access once: tfds downloads and prepares it there;\n"
       f"  - pass data_dir (--data_dir) pointing at a directory holding a copy prepared elsewhere, laid out as "
       f"DIR/{name}/{builder.version}/ (e.g. made with `tfds build {name} --data_dir=DIR`);\n"
+      f"{original_files}"
       f"  - train on your own JPEG/PNG images instead: dataset folder:PATH.")

@@ -146,8 +146,7 @@ def test_cache_keeps_decoded_pixels_when_they_fit(tmp_path, monkeypatch, cache, 
   if survives:
     np.testing.assert_array_equal(np.concatenate(batches(dataset)), np.concatenate(first))
   else:
-    with pytest.raises(tf.errors.NotFoundError):
-      batches(dataset)
+    assert not batches(dataset)  # Read again: files that went away are skipped, as unreadable ones are.
 
 
 def test_shards_are_disjoint_cover_the_split_and_get_their_own_noise():
