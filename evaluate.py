@@ -62,8 +62,7 @@ def _run(mode):
   from glow_tf import evaluate_modes, export
 
   if mode == "export":
-    path = export.export_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.export_version, FLAGS.dataset,
-                               FLAGS.checkpoint)
+    path = export.export_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.export_version, FLAGS.checkpoint)
     print(f"SavedModel: {path}")
     return
   evaluator = evaluate_modes.Evaluator.open(

@@ -29,11 +29,13 @@ flags.DEFINE_enum("network_dtype", None, ["", "bfloat16"],
                   "bfloat16: coupling networks in mixed precision, ~1.9x faster convolutions where the hardware "
                   "has bfloat16 (AVX512-BF16 CPUs, GPUs, TPUs); empty: the model's dtype.")
 flags.DEFINE_boolean("conditional", False, "Condition the model on the dataset's labels (classes or attributes).")
+flags.DEFINE_integer("channels", None, "folder:PATH only: convert its images to 1 (grayscale) or 3 (RGB) channels "
+                     "(default: 1 if all are grayscale, 3 if all are colour).")
 
 # The run (TrainConfig).
 flags.DEFINE_string("dataset", "digits", "digits (embedded), celeb_a, cifar10, mnist, fashion_mnist, svhn_cropped, "
-                    "or folder:PATH for your own images.")
-flags.DEFINE_string("data_dir", None, "tensorflow_datasets data directory.")
+                    "or folder:PATH for your own images (one subfolder per class for labels).")
+flags.DEFINE_string("data_dir", None, "tensorflow_datasets data directory, or one holding CelebA's original files.")
 flags.DEFINE_string("model_dir", None, "Checkpoints, logs and samples (default: runs/<dataset>).")
 flags.DEFINE_integer("batch_size", None, "Global batch size.")
 flags.DEFINE_float("learning_rate", None, "Peak learning rate.")
@@ -77,7 +79,8 @@ def configs_from_flags():
   """(GlowConfig, TrainConfig) from the flags, the dataset's defaults and a resumed run's config.json."""
   from glow_tf import data, training  # Imported here so that --help answers without loading TensorFlow.
 
-  model_defaults, run_defaults = training.dataset_defaults(FLAGS.dataset, FLAGS.image_size, FLAGS.conditional)
+  model_defaults, run_defaults = training.dataset_defaults(
+      FLAGS.dataset, FLAGS.image_size, FLAGS.conditional, FLAGS.channels)
   overrides = {name: FLAGS[name].value for name in _MODEL_FLAGS if FLAGS[name].value is not None}
   run = {**run_defaults, **{name: FLAGS[name].value for name in _RUN_FLAGS if FLAGS[name].value is not None}}
   run.update(dataset=FLAGS.dataset, conditional=FLAGS.conditional)
@@ -90,7 +93,7 @@ def configs_from_flags():
   if FLAGS.epochs is not None:
     if FLAGS.steps is not None:
       raise ValueError("Give --steps or --epochs, not both.")
-    num_train = data.dataset_info(FLAGS.dataset, FLAGS.image_size).num_train
+    num_train = data.dataset_info(FLAGS.dataset, FLAGS.image_size, FLAGS.channels).num_train
     if not num_train or FLAGS.epochs <= 0:
       raise ValueError(f"--epochs needs a positive number and a dataset of known size; use --steps for {FLAGS.dataset}.")
     run["steps"] = max(1, math.ceil(FLAGS.epochs * num_train / run["batch_size"]))

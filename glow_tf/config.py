@@ -9,6 +9,8 @@ PERMUTATIONS = ("lu", "conv", "shuffle", "reverse")
 DTYPES = ("float32", "float64")
 # What the coupling networks may compute in besides the model's dtype ("" means the model's dtype).
 NETWORK_DTYPES = ("", "bfloat16")
+# What a conditional model's labels are: one class id per image, or a multi-hot vector of attributes (CelebA's).
+LABEL_KINDS = ("class_ids", "multi_hot")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +34,10 @@ class GlowConfig:
     learn_top_prior: whether the top latent's Gaussian has a learned mean and scale.
     num_classes: if positive, the top prior is conditioned on labels: class ids, or multi-hot
       attribute vectors of this length.
+    label_kind: for a conditional model, `"class_ids"` (int32 [B]; one-hot float vectors [B, num_classes]
+      also work, and interpolate) or `"multi_hot"` (float32 [B, num_classes] attribute vectors, as CelebA's).
+    label_names: for a conditional model, the names of its classes or attributes in label order, or () if
+      they have none.
     n_bits: bits kept per pixel of 8-bit data (5 for faces in the paper, 8 keeps everything).
     pixel_levels: distinct values the raw pixels take: 256 for 8-bit images, 17 for scikit-learn's digits.
     dtype: `"float32"` or `"float64"`.
@@ -52,6 +58,8 @@ class GlowConfig:
   permutation: str = "lu"
   learn_top_prior: bool = True
   num_classes: int = 0
+  label_kind: str = "class_ids"
+  label_names: tuple[str, ...] = ()
   n_bits: int = 8
   pixel_levels: int = 256
   dtype: str = "float32"
@@ -65,6 +73,8 @@ class GlowConfig:
     except (TypeError, ValueError):
       raise ValueError(
           f"image_shape must be (height, width, channels) with positive sizes, got {self.image_shape!r}.") from None
+    if isinstance(self.label_names, (list, tuple)):  # JSON gives a list.
+      object.__setattr__(self, "label_names", tuple(self.label_names))
     self._validate()
 
   def _validate(self):
@@ -94,6 +104,12 @@ class GlowConfig:
                        f"dtype={self.dtype!r}, leave network_dtype empty.")
     if not isinstance(self.num_classes, int) or self.num_classes < 0:
       raise ValueError(f"num_classes must be a whole number >= 0 (0: unconditional), got {self.num_classes!r}.")
+    _require_choice("label_kind", self.label_kind, LABEL_KINDS)
+    if not isinstance(self.label_names, tuple) or not all(isinstance(n, str) and n for n in self.label_names):
+      raise ValueError(f"label_names must be a list of non-empty names, got {self.label_names!r}.")
+    if self.label_names and len(self.label_names) != self.num_classes:
+      raise ValueError(f"label_names names {len(self.label_names)} labels but num_classes is {self.num_classes}; "
+                       f"give one name per class or attribute, or none.")
     if not isinstance(self.n_bits, int) or not 1 <= self.n_bits <= 8:
       raise ValueError(f"n_bits must be a whole number from 1 to 8, got {self.n_bits!r}.")
     if not isinstance(self.pixel_levels, int) or not 2 <= self.pixel_levels <= 256:

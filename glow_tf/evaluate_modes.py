@@ -34,7 +34,8 @@ class Evaluator:
     self.config = loaded.glow.config
     self.dataset = dataset
     self.data_dir = data_dir
-    self.info = data.dataset_info(dataset, self.config.image_shape[0]) if dataset else None
+    height, _, channels = self.config.image_shape
+    self.info = data.dataset_info(dataset, height, channels) if dataset else None
     if self.info and (self.info.image_shape != self.config.image_shape
                       or self.info.pixel_levels != self.config.pixel_levels):
       raise ValueError(
@@ -97,7 +98,8 @@ class Evaluator:
     """One grid per temperature, `samples_T{t}.png`; a conditional model gets one class per column."""
     labels, columns = self._sample_labels(num_samples)
     written = SampleGrids(self.glow).write(
-        self.output_dir, "samples", temperatures, num_samples, labels=labels, seed=(seed, 0), columns=columns)
+        self.output_dir, "samples", temperatures, num_samples, labels=labels, seed=(seed, 0), columns=columns,
+        column_titles=columns and self.config.label_names)
     paths = [grid.path for grid in written]
     self.log(f"Wrote {', '.join(paths)}")
     overflowed = [f"{grid.nonfinite} at T={grid.temperature:g}" for grid in written if grid.nonfinite]
@@ -169,18 +171,20 @@ class Evaluator:
   def _sample_labels(self, num_samples):
     if not self.config.num_classes:
       return None, None
+    if self.config.label_kind == "class_ids":
+      return np.arange(num_samples, dtype=np.int32) % self.config.num_classes, self.config.num_classes
     if self.info is None:
-      raise ValueError("A conditional model's samples need its labels' kind: name its dataset with --dataset.")
-    if self.info.multi_label:
-      # Attribute vectors that occur together in real faces, rather than arbitrary combinations.
-      return self._examples("test", num_samples)[1], None
-    return np.arange(num_samples, dtype=np.int32) % self.config.num_classes, self.config.num_classes
+      raise ValueError("A model conditional on attributes draws samples with its test images' attribute vectors: "
+                       "name its dataset with --dataset.")
+    # Attribute vectors that occur together in real faces, rather than arbitrary combinations.
+    return self._examples("test", num_samples)[1], None
 
   def _examples(self, split, count, need_labels=False):
     """The first `count` images of a split as uint8 [N, H, W, C], with their labels if the model (or caller) uses them."""
     split = self.info.train_split if split == "train" else self.info.test_split
     keep_labels = need_labels or bool(self.config.num_classes)
-    examples = data.load_pixels(self.dataset, split, self.config.image_shape[0], self.data_dir)
+    height, _, channels = self.config.image_shape
+    examples = data.load_pixels(self.dataset, split, height, self.data_dir, channels)
     batch = next(iter(examples.take(count).batch(count)), None)
     if batch is None:
       raise ValueError(f"The {split} split of {self.dataset} has no images.")

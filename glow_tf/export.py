@@ -4,8 +4,8 @@ Layout, as TF Serving expects it: `<export_dir>/<version>/` holds the SavedModel
 and `config.json`, the model's `GlowConfig`, so that every version describes itself (`load_model` rebuilds
 the `Glow` from it). TF Serving ignores the extra file and serves the highest version.
 
-Signatures (every batch dimension dynamic; `labels` only for conditional models: int32 class ids [B], or
-float32 multi-hot attribute vectors [B, num_classes] for multi-label data such as CelebA):
+Signatures (every batch dimension dynamic; `labels` only for conditional models, as the config's `label_kind`
+says: int32 class ids [B], or float32 multi-hot attribute vectors [B, num_classes] for data such as CelebA):
 
 - `log_prob` (also `serving_default`): `images` uint8 [B, H, W, C] (+ `labels`) -> `log_prob` [B], the
   log-density of the images' bin centres, and `bits_per_dim` [B].
@@ -23,7 +23,6 @@ import shutil
 
 import tensorflow as tf
 
-from glow_tf import data
 from glow_tf.bijectors import ActNorm
 from glow_tf.latent_space import decode_latent, encode_pixels
 from glow_tf.loading import load_model
@@ -46,13 +45,11 @@ class ServingModule(tf.Module):
   a `Glow` from the SavedModel's `variables/` as from a checkpoint.
   """
 
-  def __init__(self, glow, multi_label=False, max_sample_count=MAX_SAMPLE_COUNT):
+  def __init__(self, glow, max_sample_count=MAX_SAMPLE_COUNT):
     """Wraps `glow`, whose ActNorm layers must already be initialised (or restored).
 
     Args:
       glow: a trained `Glow`.
-      multi_label: for a conditional model, whether labels are multi-hot attribute vectors (float32
-        [B, num_classes]) rather than class ids (int32 [B]).
       max_sample_count: the most images one `sample` request may ask for.
     """
     super().__init__(name="glow_serving")
@@ -62,12 +59,13 @@ class ServingModule(tf.Module):
     config = glow.config
     self._dtype = tf.as_dtype(config.dtype)
     # Per image: class ids are scalars, multi-hot attribute vectors have num_classes entries.
-    self._label_shape = (config.num_classes,) if multi_label else ()
+    multi_hot = config.label_kind == "multi_hot"
+    self._label_shape = (config.num_classes,) if multi_hot else ()
     images = tf.TensorSpec([None, *config.image_shape], tf.uint8, name="images")
     latent = tf.TensorSpec([None, *config.image_shape], self._dtype, name="latent")
     if not config.num_classes:
       labels = []
-    elif multi_label:
+    elif multi_hot:
       labels = [tf.TensorSpec([None, config.num_classes], tf.float32, name="labels")]
     else:
       labels = [tf.TensorSpec([None], tf.int32, name="labels")]
@@ -182,7 +180,7 @@ def _require_initialized(glow):
         f"or call glow.initialize(first_batch) first. Initialisation never runs inside a served graph.")
 
 
-def export_saved_model(glow, export_dir, version, multi_label=False, max_sample_count=MAX_SAMPLE_COUNT):
+def export_saved_model(glow, export_dir, version, max_sample_count=MAX_SAMPLE_COUNT):
   """Writes `glow` as version `version` of a TF Serving model: `<export_dir>/<version>/`, with config.json.
 
   The version appears all at once (written beside it, then renamed), so a server watching `export_dir` never
@@ -192,7 +190,6 @@ def export_saved_model(glow, export_dir, version, multi_label=False, max_sample_
     glow: a trained (or restored) `Glow`.
     export_dir: the model's base directory, e.g. `saved_models/digits`.
     version: a whole number >= 1; TF Serving serves the highest.
-    multi_label: for a conditional model, whether labels are multi-hot vectors (see `ServingModule`).
     max_sample_count: the most images one `sample` request may ask for.
 
   Returns:
@@ -203,7 +200,7 @@ def export_saved_model(glow, export_dir, version, multi_label=False, max_sample_
   path = os.path.join(export_dir, str(version))
   if os.path.exists(path):
     raise FileExistsError(f"{path} already exists; export another version, or remove it first.")
-  module = ServingModule(glow, multi_label, max_sample_count)
+  module = ServingModule(glow, max_sample_count)
   # A name that is not a number: TF Serving does not take it for a version while it is being written.
   staging = os.path.join(export_dir, f".{version}.staging-{os.getpid()}")
   shutil.rmtree(staging, ignore_errors=True)
@@ -217,7 +214,7 @@ def export_saved_model(glow, export_dir, version, multi_label=False, max_sample_
   return path
 
 
-def export_model(model_dir, export_dir=None, version=None, dataset=None, checkpoint="latest"):
+def export_model(model_dir, export_dir=None, version=None, checkpoint="latest"):
   """Exports the model in `model_dir` (a training run, or a SavedModel to re-export) with `export_saved_model`.
 
   Args:
@@ -225,8 +222,6 @@ def export_model(model_dir, export_dir=None, version=None, dataset=None, checkpo
     export_dir: the SavedModel's base directory; default `<model_dir>/export`.
     version: default: the checkpoint's training step, so a run that trains on exports a newer version. A run
       already exported at its step is left as it is.
-    dataset: the dataset the model was trained on, to tell class ids from multi-hot labels; default: the one in
-      the run's train_config.json.
     checkpoint: for a run directory, `"latest"` or `"best"` (see `load_model`).
 
   Returns:
@@ -241,6 +236,4 @@ def export_model(model_dir, export_dir=None, version=None, dataset=None, checkpo
     path = os.path.join(export_dir, str(version))
     if os.path.exists(os.path.join(path, "saved_model.pb")):
       return path
-  dataset = dataset or loaded.dataset
-  multi_label = bool(loaded.glow.config.num_classes and dataset and data.dataset_info(dataset).multi_label)
-  return export_saved_model(loaded.glow, export_dir, version, multi_label)
+  return export_saved_model(loaded.glow, export_dir, version)

@@ -90,7 +90,8 @@ class Glow(tf.Module):
       path = [next_level, *path]
     else:
       top_prior = glow_bijectors.TopPrior(
-          channels, config.learn_top_prior, config.num_classes, dtype=self._dtype, name=f"{prefix}_top_prior")
+          channels, config.learn_top_prior, config.num_classes, config.label_kind, dtype=self._dtype,
+          name=f"{prefix}_top_prior")
       layers.append(top_prior)
       path = [top_prior]
     layers.append(glow_bijectors.Squeeze(name=f"{prefix}_unsqueeze"))

@@ -45,13 +45,16 @@ class SampleGrids:
     x = np.where(nonfinite[:, None, None, None], -0.5, x)
     return postprocess(x, self.glow.config.n_bins).numpy(), int(nonfinite.sum())
 
-  def write(self, directory, prefix, temperatures, n, labels=None, seed=(0, 0), columns=None):
-    """One PNG grid per temperature, `{prefix}_T{temperature}.png`; returns a `SampleGrid` for each."""
+  def write(self, directory, prefix, temperatures, n, labels=None, seed=(0, 0), columns=None, column_titles=()):
+    """One PNG grid per temperature, `{prefix}_T{temperature}.png`; returns a `SampleGrid` for each.
+
+    `column_titles` are written above the columns in the PNG (not in the returned image).
+    """
     written = []
     for temperature in temperatures:
       images, nonfinite = self.images(n, temperature, labels, seed)
       grid = image_grid(images, columns=columns)
       path = os.path.join(directory, f"{prefix}_T{temperature:g}.png")
-      write_png(path, grid, scale=display_scale(self.glow.config.image_shape))
+      write_png(path, grid, scale=display_scale(self.glow.config.image_shape), column_titles=column_titles)
       written.append(SampleGrid(temperature, path, grid, nonfinite))
     return written

@@ -127,6 +127,8 @@ CLI_CASES = [
     (["--init_batch_size=0"], "init_batch_size"),
     (["--max_nonfinite_steps=0"], "max_nonfinite_steps"),
     (["--conditional", "--dataset=folder:/nonexistent/images"], "nonexistent|no labels"),
+    (["--channels=2", "--dataset=folder:/nonexistent/images"], "channels must be 1 .grayscale. or 3 .RGB., got 2"),
+    (["--channels=3"], "digits images have 1 channel.s., not 3; only folder:PATH"),
 ]
 
 
@@ -184,14 +186,14 @@ EVALUATE_CASES = [
     (["bpd", "--model_dir={tmp}"], "No Glow config at .*config.json"),
     (["bpd", MODEL], "does not record its dataset .*name it with --dataset"),
     (["manipulate", MODEL, "--attribute=3"], "does not record its dataset"),
-    (["samples", "--model_dir={conditional}"], "A conditional model's samples need its labels' kind"),
     (["manipulate", MODEL, "--dataset=digits", "--attribute=Smiling"],
      "Unknown class 'Smiling' for digits; choose one of 0, 1, 2"),
     (["bpd", MODEL, "--dataset=imagenet"], "Unknown dataset 'imagenet'"),
     (["bpd", MODEL, "--dataset=mnist"], "mnist images come at image_size 32 or 28, not 8"),
     (["bpd", MODEL, "--dataset=folder:/no/such/images"], "/no/such/images is not a directory"),
+    # A folder's images are converted to the model's channels; its pixel levels cannot be.
     (["interpolate", MODEL, "--dataset=folder:{folder}"],
-     r"The model takes images of shape \(8, 8, 1\) with 17 pixel levels, but folder:.* gives \(8, 8, 3\) with 256"),
+     r"The model takes images of shape \(8, 8, 1\) with 17 pixel levels, but folder:.* gives \(8, 8, 1\) with 256"),
     # Values the model cannot invert: an error, not NaN drawn as pixels.
     (["samples", MODEL, "--temperatures=0.5,10000", "--num_samples=4"],
      r"4 at T=10000 are not finite \(NaN or inf\) and are drawn black.*use lower temperatures"),

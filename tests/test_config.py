@@ -6,11 +6,13 @@ from glow_tf import GlowConfig
 
 
 def test_json_round_trip(tmp_path):
-  config = GlowConfig(image_shape=(64, 64, 3), levels=4, coupling="additive", n_bits=5, num_classes=40)
+  config = GlowConfig(image_shape=(64, 64, 3), levels=4, coupling="additive", n_bits=5, num_classes=3,
+                      label_kind="multi_hot", label_names=("Smiling", "Young", "Male"))
   path = tmp_path / "config.json"
   config.save(str(path))
   assert GlowConfig.load(str(path)) == config
-  assert json.loads(path.read_text())["image_shape"] == [64, 64, 3]
+  saved = json.loads(path.read_text())
+  assert saved["image_shape"] == [64, 64, 3] and saved["label_names"] == ["Smiling", "Young", "Male"]
 
 
 @pytest.mark.parametrize("fields, message", [
@@ -25,6 +27,10 @@ def test_json_round_trip(tmp_path):
     (dict(hidden_channels=-1), "hidden_channels"),
     (dict(n_bits=9), "n_bits must be a whole number from 1 to 8"),
     (dict(num_classes=-2), "num_classes"),
+    (dict(num_classes=2, label_kind="attributes"), "Unknown label_kind 'attributes'; choose one of 'class_ids', 'multi_hot'"),
+    (dict(num_classes=2, label_names=("cat",)), "label_names names 1 labels but num_classes is 2"),
+    (dict(label_names=("cat",)), "label_names names 1 labels but num_classes is 0"),
+    (dict(num_classes=2, label_names=("cat", "")), "label_names must be a list of non-empty names"),
     (dict(pixel_levels=1), "pixel_levels"),
 ])
 def test_bad_configs_say_what_to_use(fields, message):

@@ -8,7 +8,9 @@ import tensorflow as tf
 
 from glow_tf import GlowConfig
 from glow_tf.evaluate_modes import Evaluator
+from glow_tf.export import export_saved_model
 from glow_tf.training import TrainConfig, train
+from tests.tiny_export import trained_glow
 
 CONFIG = GlowConfig(image_shape=(8, 8, 1), levels=2, steps_per_level=1, hidden_channels=8, pixel_levels=17,
                     num_classes=10)
@@ -35,6 +37,16 @@ def test_conditional_samples_put_one_class_in_each_column(evaluator):
   assert columns == 10 and list(labels) == list(range(10)) * 2
   (path,) = evaluator.samples([0.7], 20)
   assert grid(path).shape == (8 * (2 * 9 + 1), 8 * (10 * 9 + 1), 1)
+
+
+def test_a_saved_model_knows_its_label_kind_without_a_dataset(conditional_saved_model, tmp_path):
+  evaluator = Evaluator.open(conditional_saved_model[2], output_dir=str(tmp_path), needs_data=False, log=print)
+  (path,) = evaluator.samples([0.5], 10)
+  assert grid(path).shape == (8 * (1 * 9 + 1), 8 * (10 * 9 + 1), 1)  # One class per column.
+  attributes = export_saved_model(trained_glow(num_classes=5, label_kind="multi_hot"), str(tmp_path / "attr"), 1)
+  evaluator = Evaluator.open(attributes, output_dir=str(tmp_path), needs_data=False, log=print)
+  with pytest.raises(ValueError, match="attribute vectors: name its dataset with --dataset"):
+    evaluator.samples([0.5], 4)
 
 
 def test_interpolation_between_classes_interpolates_their_labels_too(evaluator):

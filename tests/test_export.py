@@ -12,7 +12,7 @@ import pytest
 import tensorflow as tf
 
 from glow_tf import Glow, GlowConfig
-from glow_tf.export import DEFAULT_SIGNATURE, export_saved_model
+from glow_tf.export import DEFAULT_SIGNATURE, export_model, export_saved_model
 from glow_tf.latent_space import encode_pixels
 from glow_tf.loading import load_model
 from glow_tf.objective import bin_centres, bits_per_dim, to_pixels
@@ -103,14 +103,20 @@ def test_a_conditional_model_takes_class_ids(conditional_saved_model):
   np.testing.assert_array_equal(signatures["decode"](latent=latent, labels=labels)["images"], sampled["images"])
 
 
-def test_multi_hot_labels_for_multi_label_data(tmp_path):
-  glow = trained_glow(num_classes=5)
-  signatures = tf.saved_model.load(export_saved_model(glow, str(tmp_path), 1, multi_label=True)).signatures
-  spec = signatures["log_prob"].structured_input_signature[1]["labels"]
-  assert (spec.dtype, spec.shape.as_list()) == (tf.float32, [None, 5])
+def test_multi_hot_labels_for_attribute_models_and_their_re_exports(tmp_path):
+  glow = trained_glow(num_classes=5, label_kind="multi_hot", label_names=("a", "b", "c", "d", "e"))
+  path = export_saved_model(glow, str(tmp_path / "first"), 1)
+  # Re-exported from the SavedModel alone, which records no dataset: the config says what the labels are.
+  again = export_model(path, str(tmp_path / "again"), version=2)
+  assert GlowConfig.load(os.path.join(again, "config.json")) == glow.config
   labels = tf.constant([[1, 0, 1, 0, 0], [0, 1, 0, 0, 1]], tf.float32)
-  served = signatures["log_prob"](images=pixels(2), labels=labels)["log_prob"]
-  np.testing.assert_allclose(served, glow.log_prob(bin_centres(pixels(2), 17, 17), labels), rtol=1e-5, atol=1e-4)
+  for version in (path, again):
+    signatures = tf.saved_model.load(version).signatures
+    for name in ("log_prob", "encode", "sample"):
+      spec = signatures[name].structured_input_signature[1]["labels"]
+      assert (spec.dtype, spec.shape.as_list()) == (tf.float32, [None, 5]), name
+    served = signatures["log_prob"](images=pixels(2), labels=labels)["log_prob"]
+    np.testing.assert_allclose(served, glow.log_prob(bin_centres(pixels(2), 17, 17), labels), rtol=1e-5, atol=1e-4)
 
 
 def test_the_graph_checks_shapes_itself_for_servers_that_do_not(saved_model):

@@ -23,10 +23,11 @@ class TopPrior(Layer):
   ```
   """
 
-  def __init__(self, channels, learn_prior=True, num_classes=0, dtype=tf.float32, validate_args=False,
-               name="top_prior"):
+  def __init__(self, channels, learn_prior=True, num_classes=0, label_kind="class_ids", dtype=tf.float32,
+               validate_args=False, name="top_prior"):
     parameters = dict(locals())
     self._num_classes = num_classes
+    self._multi_hot = label_kind == "multi_hot"
     with tf.name_scope(name) as scope_name:
       self.prior = tf.Variable(tf.zeros([2 * channels], dtype), trainable=learn_prior, name="prior")
       if num_classes:
@@ -45,14 +46,15 @@ class TopPrior(Layer):
         raise ValueError("This Glow model is unconditional (num_classes=0) but was given labels.")
       return tf.split(self.prior[tf.newaxis, tf.newaxis, :], 2, axis=-1)  # [1, 1, C] each
     if labels is None:
-      raise ValueError(
-          f"This Glow model is conditional on {self._num_classes} classes: pass labels, class ids [B] or "
-          f"multi-hot vectors [B, {self._num_classes}].")
+      raise ValueError(f"This Glow model is conditional on {self._describe_labels()}: pass labels.")
     h = self.prior + self._label_vectors(labels) @ self.label_weights  # [B, 2C]
     return tf.split(h[..., tf.newaxis, tf.newaxis, :], 2, axis=-1)  # [B, 1, 1, C] each
 
   def _label_vectors(self, labels):
     labels = tf.convert_to_tensor(labels)
+    if labels.dtype.is_integer and self._multi_hot:
+      raise ValueError(f"This Glow model is conditional on {self._describe_labels()}, not class ids; got "
+                       f"{labels.dtype.name} labels of shape {labels.shape}.")
     if labels.dtype.is_integer:
       # tf.one_hot maps an out-of-range id to all zeros: silently the wrong prior.
       in_range = tf.debugging.assert_less(
@@ -65,6 +67,11 @@ class TopPrior(Layer):
           f"Multi-hot labels must have {self._num_classes} entries in their last dimension; got shape "
           f"{labels.shape}.")
     return tf.cast(labels, self.dtype)
+
+  def _describe_labels(self):
+    if self._multi_hot:
+      return f"{self._num_classes} attributes, multi-hot float vectors [B, {self._num_classes}]"
+    return (f"{self._num_classes} classes, class ids [B] (or one-hot float vectors [B, {self._num_classes}])")
 
   def _inverse(self, z, labels=None):
     mean, log_scale = self._mean_and_log_scale(labels)

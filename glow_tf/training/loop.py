@@ -337,7 +337,7 @@ class _Run:
     labels, columns = self._sample_labels()
     written = self.grids.write(
         run_directory.samples_dir(self.model_dir), f"step{step:07d}", tc.temperatures, tc.num_samples,
-        labels=labels, seed=(tc.seed, 0), columns=columns)
+        labels=labels, seed=(tc.seed, 0), columns=columns, column_titles=columns and self.config.label_names)
     with self.writer.as_default(step=step):
       for grid in written:
         tf.summary.image(f"samples/T={grid.temperature:g}", grid.image[None])
@@ -351,8 +351,7 @@ class _Run:
     tc, num_classes = self.train_config, self.config.num_classes
     if not tc.conditional:
       return None, None
+    if self.config.label_kind == "class_ids":
+      return tf.range(tc.num_samples, dtype=tf.int32) % num_classes, num_classes
     labels = self._pipeline("test", tc.num_samples, training=False).unbatch().batch(tc.num_samples)
-    labels = tf.convert_to_tensor(labels.take(1).get_single_element()[1])
-    if labels.dtype.is_integer:
-      return tf.range(tc.num_samples, dtype=labels.dtype) % num_classes, num_classes
-    return labels, None
+    return tf.convert_to_tensor(labels.take(1).get_single_element()[1]), None

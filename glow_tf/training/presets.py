@@ -27,18 +27,22 @@ _DEFAULT_TRAINING = dict(batch_size=64, steps=200_000, warmup_steps=5000, checkp
 _FACE_TEMPERATURES = (0.0, 0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
-def dataset_defaults(dataset, image_size=None, conditional=False):
+def dataset_defaults(dataset, image_size=None, conditional=False, channels=None):
   """(dict of `GlowConfig` fields, dict of `TrainConfig` fields) for training on `dataset` from scratch.
 
-  Plain dicts, so that flags can override any of them before the configs are built and validated.
+  Plain dicts, so that flags can override any of them before the configs are built and validated. `channels`
+  converts a folder's images (see `data.dataset_info`).
   """
-  info = data.dataset_info(dataset, image_size)
+  info = data.dataset_info(dataset, image_size, channels)
   family = "folder" if dataset.startswith("folder:") else dataset
   if conditional and not info.num_classes:
-    raise ValueError(f"{dataset} has no labels to condition on; drop --conditional.")
+    hint = (" Put each class's images in a subfolder of its own to label them." if family == "folder" else "")
+    raise ValueError(f"{dataset} has no labels to condition on; drop --conditional.{hint}")
+  labels = dict(num_classes=info.num_classes, label_names=info.label_names,
+                label_kind="multi_hot" if info.multi_label else "class_ids") if conditional else {}
   model = dict(
-      image_shape=info.image_shape, pixel_levels=info.pixel_levels, n_bits=info.default_n_bits,
-      num_classes=info.num_classes if conditional else 0, **_ARCHITECTURES[family])
+      image_shape=info.image_shape, pixel_levels=info.pixel_levels, n_bits=info.default_n_bits, **labels,
+      **_ARCHITECTURES[family])
   training = dict(_TRAINING.get(family, _DEFAULT_TRAINING), model_dir=f"runs/{_slug(dataset)}")
   if family in ("celeb_a", "folder"):
     training["temperatures"] = _FACE_TEMPERATURES

@@ -60,3 +60,14 @@ def test_conditional_top_prior_demands_labels():
     prior.inverse(tf.zeros([1, 1, 1, 2]))
   with pytest.raises(ValueError, match="3 entries"):
     prior.inverse(tf.zeros([1, 1, 1, 2]), labels=tf.zeros([1, 4]))
+
+
+def test_an_attribute_prior_refuses_class_ids_and_a_class_prior_takes_one_hot_vectors():
+  attributes = TopPrior(2, num_classes=3, label_kind="multi_hot")
+  with pytest.raises(ValueError, match=r"3 attributes, multi-hot float vectors \[B, 3\], not class ids; got int32"):
+    attributes.inverse(tf.zeros([1, 1, 1, 2]), labels=tf.constant([1]))
+  classes = TopPrior(2, num_classes=3)
+  randomize(classes, scale=0.5)
+  z = tf.random.stateless_normal([2, 1, 1, 2], [0, 1])
+  np.testing.assert_allclose(classes.inverse(z, labels=tf.constant([2, 0])),
+                             classes.inverse(z, labels=tf.constant([[0., 0., 1.], [1., 0., 0.]])), rtol=1e-6)

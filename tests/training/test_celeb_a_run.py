@@ -15,6 +15,7 @@ from tests.data.helpers import mocked_tfds
 def test_conditional_celeb_a_run_on_mock_data(tmp_path):
   model_fields, run_fields = dataset_defaults("celeb_a", image_size=16, conditional=True)
   assert (model_fields["n_bits"], model_fields["coupling"], model_fields["num_classes"]) == (5, "additive", 40)
+  assert (model_fields["label_kind"], len(model_fields["label_names"])) == ("multi_hot", 40)
   assert 0.7 in run_fields["temperatures"]
   config = GlowConfig(**{**model_fields, "levels": 2, "steps_per_level": 2, "hidden_channels": 8})
   run = TrainConfig(**{**run_fields, "dataset": "celeb_a", "model_dir": str(tmp_path), "conditional": True,
