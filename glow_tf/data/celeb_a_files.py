@@ -46,9 +46,9 @@ class CelebAFiles:
 
 def find(data_dir):
   """The `CelebAFiles` under `data_dir`, None if it holds none of them, or an error naming what is missing."""
+  data_dir = data_dir and os.path.normpath(os.path.expanduser(data_dir))
   if not data_dir or not os.path.isdir(data_dir):
     return None
-  data_dir = os.path.normpath(data_dir)
   found = {}
   root_depth = data_dir.count(os.sep)
   for directory, subdirectories, files in os.walk(data_dir):

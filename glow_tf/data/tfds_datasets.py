@@ -7,6 +7,7 @@ seconds and how to fix it, rather than tfds retrying for minutes and ending in a
 """
 
 import dataclasses
+import os
 import socket
 from typing import Optional
 import urllib.parse
@@ -123,11 +124,11 @@ def load(name, split, image_size=None, data_dir=None):
       return image if size == spec.pad_from else images.pad_to(image, size)
     return images.center_crop_and_resize(image, size, spec.crop_size)
 
-  builder = tfds.builder(name, data_dir=data_dir)
-  original_files = spec.original_files and not builder.is_prepared() and celeb_a_files.find(data_dir)
-  if original_files:
-    return celeb_a_files.load(original_files, split, spec.label_names, prepare_image)
-  dataset = _prepared(builder, name, spec).as_dataset(split=split)
+  if spec.original_files and not _has_prepared_copy(name, data_dir):
+    original_files = celeb_a_files.find(data_dir)
+    if original_files:
+      return celeb_a_files.load(original_files, split, spec.label_names, prepare_image)
+  dataset = _prepared(tfds.builder(name, data_dir=data_dir), name, spec).as_dataset(split=split)
 
   def convert(example):
     image = prepare_image(example["image"])
@@ -139,6 +140,13 @@ def load(name, split, image_size=None, data_dir=None):
     return {"image": image, "label": label}
 
   return dataset.map(convert, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def _has_prepared_copy(name, data_dir):
+  # tfds keeps its copy in DATA_DIR/<name>/; a builder asked about a missing one logs a confusing warning.
+  if data_dir and not os.path.isdir(os.path.join(os.path.expanduser(data_dir), name)):
+    return False
+  return tfds.builder(name, data_dir=data_dir).is_prepared()
 
 
 def _prepared(builder, name, spec):
