@@ -54,7 +54,15 @@ def parse_args():
 
 @contextlib.contextmanager
 def patched(owner, name, value):
-  """Sets `owner.name` (a module's or a class's own attribute) to `value` for the duration."""
+  """Sets `owner.name` (a module's or a class's attribute, maybe inherited) to `value` for the duration.
+
+  Raises:
+    AttributeError: `owner` has no `name`: the library changed, and setting it would leave the lever a no-op.
+  """
+  if not hasattr(owner, name):
+    raise AttributeError(
+        f"{getattr(owner, '__qualname__', owner.__name__)}.{name} no longer exists, so this lever would undo "
+        f"nothing: point it at what the library does now.")
   missing = object()
   old = vars(owner).get(name, missing)
   setattr(owner, name, value)
