@@ -1,19 +1,25 @@
-"""Is the input pipeline ever what the training step waits on? CelebA-shaped data at 64x64, side by side.
+"""Is the input pipeline ever what the training step waits on? Every reader of CelebA-shaped data, side by side.
 
-Prints the images/s of `glow_tf.data.make_pipeline` on CelebA-shaped examples (218x178 JPEGs decoded per
-example as tfds does, 40 attributes) through the real tfds loading code under `tfds.testing.mock_data`, beside
-the images/s of a training step of the default CelebA model (64x64x3, L=4, K=32, W=512, additive, 5 bits), and
-their ratio. Each figure is the median of `--repeats` timings.
+Prints the images/s of `glow_tf.data.make_pipeline` at 64x64 on CelebA-shaped examples (218x178 JPEGs, decoded
+per example) from each reader, beside the images/s of a training step of the default CelebA model (64x64x3, L=4,
+K=32, W=512, additive, 5 bits), and their ratio:
+- celeb_a through the real tfds loading code under `tfds.testing.mock_data` (tfds's prepared copy);
+- celeb_a from its original files, in the authors' layout (.txt lists) and the Kaggle mirror's (.csv lists);
+- folder:PATH class folders (4 classes), in colour and in grayscale (at 1 channel).
+Each figure is the median of `--repeats` timings; the files are written to a temporary directory first.
 
-  python bench/input_pipeline.py                      # ~5 minutes on 2 CPU cores
+  python bench/input_pipeline.py                      # ~8 minutes on 2 CPU cores
   python bench/input_pipeline.py --steps_per_level 4  # a quicker, smaller model
 """
 
 import argparse
 import contextlib
+import dataclasses
 import os
+import pathlib
 import statistics
 import sys
+import tempfile
 import time
 from unittest import mock
 
@@ -26,6 +32,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from glow_tf import Glow, GlowConfig, data
+from glow_tf.data import celeb_a_files
 from glow_tf.data.tfds_datasets import CELEB_A_ATTRIBUTES
 
 CELEB_A_SHAPE = (218, 178, 3)
@@ -79,13 +86,73 @@ def mock_celeb_a(num_examples):
     yield
 
 
-def pipeline_images_per_second(config, args):
-  """(first epoch, cached epochs) images/s of a training pipeline, each the median over fresh pipelines."""
+def write_celeb_a_files(root, num_examples, layout):
+  """CelebA's original files for `num_examples` images: the authors' layout (.txt) or the Kaggle mirror's (.csv)."""
+  kaggle = layout == "kaggle"
+  images = root / celeb_a_files.IMAGE_FOLDER
+  images = images / celeb_a_files.IMAGE_FOLDER if kaggle else images
+  images.mkdir(parents=True)
+  jpegs = celeb_a_jpegs()
+  rng = np.random.default_rng(1)
+  names = [f"{i + 1:06d}.jpg" for i in range(num_examples)]
+  for i, name in enumerate(names):
+    (images / name).write_bytes(jpegs[i % len(jpegs)].numpy())
+  values = np.where(rng.random((num_examples, len(CELEB_A_ATTRIBUTES))) < 0.3, "1", "-1")
+  separator, extension = ("," if kaggle else " "), (".csv" if kaggle else ".txt")
+  header = ["image_id,partition"] if kaggle else []
+  rows = [separator.join([name, "0"]) for name in names]
+  (root / (celeb_a_files.PARTITION_LIST + extension)).write_text("\n".join(header + rows) + "\n")
+  header = [",".join(["image_id", *CELEB_A_ATTRIBUTES])] if kaggle else [str(num_examples), " ".join(CELEB_A_ATTRIBUTES)]
+  rows = [separator.join([name, *row]) for name, row in zip(names, values)]
+  (root / (celeb_a_files.ATTRIBUTE_LIST + extension)).write_text("\n".join(header + rows) + "\n")
+
+
+def write_class_folders(root, num_examples, grayscale, classes=4):
+  jpegs = celeb_a_jpegs()
+  if grayscale:
+    jpegs = [tf.io.encode_jpeg(tf.image.rgb_to_grayscale(tf.io.decode_jpeg(j)), quality=90) for j in jpegs]
+  for i in range(num_examples):
+    folder = root / f"class{i % classes}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{i:06d}.jpg").write_bytes(jpegs[i % len(jpegs)].numpy())
+
+
+@dataclasses.dataclass
+class Reader:
+  """One way of reading CelebA-shaped data: the dataset name, its data_dir, and the context it is read in."""
+
+  label: str
+  dataset: str
+  data_dir: str = None
+  channels: int = 3
+  context: contextlib.AbstractContextManager = contextlib.nullcontext()
+
+
+def readers(root, num_examples):
+  """The readers to time, their files written under `root`."""
+  for layout in ("authors", "kaggle"):
+    write_celeb_a_files(root / layout, num_examples, layout)
+  for name, grayscale in (("rgb", False), ("grey", True)):
+    write_class_folders(root / name, num_examples, grayscale)
+  return [
+      Reader("celeb_a, tfds's prepared copy (mock_data)", "celeb_a", context=mock_celeb_a(num_examples)),
+      Reader("celeb_a, original files (authors' .txt)", "celeb_a", str(root / "authors")),
+      Reader("celeb_a, original files (Kaggle .csv)", "celeb_a", str(root / "kaggle")),
+      Reader("folder:PATH, 4 class folders, RGB", f"folder:{root / 'rgb'}"),
+      Reader("folder:PATH, 4 class folders, grayscale (1 channel)", f"folder:{root / 'grey'}", channels=1),
+  ]
+
+
+def pipeline_images_per_second(reader, config, args):
+  """(first epoch, cached epochs) images/s of a conditional training pipeline, each the median over fresh ones."""
+  config = dataclasses.replace(config, image_shape=(64, 64, reader.channels),
+                               num_classes=data.dataset_info(reader.dataset, 64, reader.channels).num_classes)
   batches_per_epoch = args.pipeline_examples // args.pipeline_batch_size
   first, cached = [], []
-  with mock_celeb_a(args.pipeline_examples):
+  with reader.context:
     for repeat in range(args.repeats):
-      batches = iter(data.make_pipeline("celeb_a", config, batch_size=args.pipeline_batch_size, seed=repeat))
+      batches = iter(data.make_pipeline(reader.dataset, config, batch_size=args.pipeline_batch_size, seed=repeat,
+                                        data_dir=reader.data_dir, with_labels=True))
       for timings, epochs in ((first, 1), (cached, 2)):
         start = time.perf_counter()
         for _ in range(epochs * batches_per_epoch):
@@ -127,22 +194,19 @@ def main():
   config = GlowConfig(
       image_shape=(64, 64, 3), levels=args.levels, steps_per_level=args.steps_per_level,
       hidden_channels=args.hidden_channels, coupling="additive", n_bits=5)
-  first_epoch, cached = pipeline_images_per_second(config, args)
+  with tempfile.TemporaryDirectory() as root:
+    rates = {reader.label: pipeline_images_per_second(reader, config, args)
+             for reader in readers(pathlib.Path(root), args.pipeline_examples)}
   step = training_images_per_second(config, args)
   model = (f"batch {args.batch_size}, L={config.levels} K={config.steps_per_level} W={config.hidden_channels} "
            f"{config.coupling}, {config.n_bits} bits")
-  rows = [
-      (f"input pipeline, first epoch (JPEG decode, crop, resize), batch {args.pipeline_batch_size}", first_epoch),
-      ("input pipeline, cached epochs", cached),
-      (f"training step ({model})", step),
-  ]
-  print(f"\nCelebA-shaped data at 64x64x3 on {os.cpu_count()} CPU cores, median of {args.repeats}")
-  width = max(len(label) for label, _ in rows)
-  print(f"{'':{width}}  {'images/s':>10}")
-  for label, rate in rows:
-    print(f"{label:{width}}  {rate:10.1f}")
-  print(f"{'pipeline / training step (first epoch; cached)':{width}}  "
-        f"{first_epoch / step:9.0f}x; {cached / step:.0f}x")
+  print(f"\nCelebA-shaped data (218x178 JPEGs) at 64x64 on {os.cpu_count()} CPU cores, median of {args.repeats}; "
+        f"training step: {model}, {step:.2f} images/s\n")
+  print(f"| reader | first epoch (decode, crop, resize), images/s | cached epochs, images/s | "
+        f"first epoch / training step | cached / training step |")
+  print("| --- | --- | --- | --- | --- |")
+  for label, (first_epoch, cached) in rates.items():
+    print(f"| {label} | {first_epoch:.0f} | {cached:.0f} | {first_epoch / step:.0f}x | {cached / step:.0f}x |")
 
 
 if __name__ == "__main__":
