@@ -4,6 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from glow_tf.bijectors.actnorm import ActNorm, initializing
+from glow_tf.bijectors.shapes import as_image_batch
 
 # The reference's weight initialisation for the convolutions that precede an ActNorm.
 CONV_INIT_STDDEV = 0.05
@@ -12,8 +13,9 @@ LOG_GAIN_FACTOR = 3.0
 
 
 def conv2d_same(x, kernel):
-  """A stride-1, 'SAME' convolution of [B, H, W, C_in] by a [k, k, C_in, C_out] kernel."""
-  return tf.nn.conv2d(x, kernel, strides=1, padding="SAME")
+  """A stride-1, 'SAME' convolution of [..., H, W, C_in] (any batch rank, none included) by a [k, k, C_in, C_out]
+  kernel."""
+  return as_image_batch(x, lambda images: tf.nn.conv2d(images, kernel, strides=1, padding="SAME"))
 
 
 class ZeroConv2d(tf.Module):

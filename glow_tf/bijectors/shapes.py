@@ -5,8 +5,8 @@ import tensorflow as tf
 
 def num_pixels(x):
   """H * W of a [..., H, W, C] tensor, as x's dtype: per-pixel log-dets are multiplied by it."""
-  height, width = tf.unstack(tf.shape(x)[-3:-1])
-  return tf.cast(height * width, x.dtype)
+  shape = tf.shape(x)  # Indexed, not unpacked: TFP passes tensors whose rank is only known at run time.
+  return tf.cast(shape[-3] * shape[-2], x.dtype)
 
 
 def as_image_batch(x, image_fn):

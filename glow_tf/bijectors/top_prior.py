@@ -47,8 +47,8 @@ class TopPrior(Layer):
       return tf.split(self.prior[tf.newaxis, tf.newaxis, :], 2, axis=-1)  # [1, 1, C] each
     if labels is None:
       raise ValueError(f"This Glow model is conditional on {self._describe_labels()}: pass labels.")
-    h = self.prior + self._label_vectors(labels) @ self.label_weights  # [B, 2C]
-    return tf.split(h[..., tf.newaxis, tf.newaxis, :], 2, axis=-1)  # [B, 1, 1, C] each
+    h = self.prior + tf.tensordot(self._label_vectors(labels), self.label_weights, axes=1)  # [..., 2C]
+    return tf.split(h[..., tf.newaxis, tf.newaxis, :], 2, axis=-1)  # [..., 1, 1, C] each
 
   def _label_vectors(self, labels):
     labels = tf.convert_to_tensor(labels)
