@@ -22,7 +22,6 @@ import subprocess
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 from interleaved import images_per_second  # pylint: disable=g-import-not-at-top

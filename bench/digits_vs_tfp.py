@@ -9,8 +9,6 @@ same warm-up, and trains for the same number of seconds with nothing else to do.
 whole digits test split with the same dequantisation noise. Prints a table of medians over repeats.
 """
 
-import os
-import sys
 import tempfile
 import time
 
@@ -19,7 +17,6 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from absl import app, flags, logging
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from glow_tf import GlowConfig, bits_per_dim, data, training  # pylint: disable=g-import-not-at-top
 from glow_tf.evaluation import evaluate_bits_per_dim  # pylint: disable=g-import-not-at-top

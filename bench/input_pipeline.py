@@ -18,13 +18,11 @@ import dataclasses
 import os
 import pathlib
 import statistics
-import sys
 import tempfile
 import time
 from unittest import mock
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import keras
 import numpy as np
@@ -202,8 +200,8 @@ def main():
            f"{config.coupling}, {config.n_bits} bits")
   print(f"\nCelebA-shaped data (218x178 JPEGs) at 64x64 on {os.cpu_count()} CPU cores, median of {args.repeats}; "
         f"training step: {model}, {step:.2f} images/s\n")
-  print(f"| reader | first epoch (decode, crop, resize), images/s | cached epochs, images/s | "
-        f"first epoch / training step | cached / training step |")
+  print("| reader | first epoch (decode, crop, resize), images/s | cached epochs, images/s | "
+        "first epoch / training step | cached / training step |")
   print("| --- | --- | --- | --- | --- |")
   for label, (first_epoch, cached) in rates.items():
     print(f"| {label} | {first_epoch:.0f} | {cached:.0f} | {first_epoch / step:.0f}x | {cached / step:.0f}x |")

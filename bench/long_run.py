@@ -12,13 +12,11 @@ import concurrent.futures
 import multiprocessing
 import os
 import platform
-import sys
 import time
 
 import tensorflow as tf
 from absl import app, flags, logging
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from glow_tf import Glow, GlowConfig, data, training  # pylint: disable=g-import-not-at-top
 from glow_tf.health import mixing_condition_numbers, reconstruction_error  # pylint: disable=g-import-not-at-top

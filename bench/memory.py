@@ -51,8 +51,6 @@ def parse_args():
 
 def child(args):
   """One configuration in this process: prints a JSON line of its measurements."""
-  sys.path.insert(0, REPO)
-  sys.path.insert(0, os.path.join(REPO, "bench"))
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
   implementation, size, depth = args.child.split(",")
@@ -118,7 +116,6 @@ def main():
   args = parse_args()
   if args.child:
     return child(args)
-  sys.path.insert(0, os.path.join(REPO, "bench"))
   from plots import line_chart  # pylint: disable=g-import-not-at-top
   from speed import machine  # pylint: disable=g-import-not-at-top
 

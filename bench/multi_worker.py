@@ -21,8 +21,6 @@ import subprocess
 import sys
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
 
 from glow_tf.training.strategy import local_cluster  # pylint: disable=g-import-not-at-top
 # name: (image shape, levels, steps per level, hidden channels, global batch)

@@ -36,7 +36,6 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
 
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 import tensorflow_probability as tfp  # pylint: disable=g-import-not-at-top

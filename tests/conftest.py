@@ -1,11 +1,9 @@
 import os
-import sys
 
 import pytest
 
 # Quiet TensorFlow's start-up chatter in test output; keep warnings and errors.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from tests.tiny_export import export_tiny  # After the environment above: it imports TensorFlow.
 
