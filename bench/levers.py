@@ -33,7 +33,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
 from glow_tf import GlowConfig, networks  # pylint: disable=g-import-not-at-top
-from glow_tf.bijectors import flow_step, half_coupling, invertible_1x1_conv  # pylint: disable=g-import-not-at-top
+from glow_tf.bijectors import flow_step, half_coupling, invertible_1x1_conv, mixings  # pylint: disable=g-import-not-at-top
 from glow_tf.training import TrainConfig, Trainer  # pylint: disable=g-import-not-at-top
 from interleaved import images_per_second  # pylint: disable=g-import-not-at-top
 
@@ -117,9 +117,10 @@ def undo(variant):
     stack.enter_context(patched(coupling, "_inverse_log_det_jacobian", log_det_by_second_pass))
     stack.enter_context(patched(coupling, "_forward_log_det_jacobian", log_det_by_second_forward_pass))
   elif variant == "cached 1x1 kernels":
-    conv = invertible_1x1_conv.Invertible1x1Conv
-    for name in ("conv_kernel", "inverse_conv_kernel"):
-      stack.enter_context(patched(conv, name, computed_once(getattr(conv, name))))
+    # Each kind computes its own kernels: patching their base would leave the lever undoing nothing.
+    for kind in mixings.KINDS.values():
+      for name in ("conv_kernel", "inverse_conv_kernel"):
+        stack.enter_context(patched(kind, name, computed_once(getattr(kind, name))))
   return stack
 
 

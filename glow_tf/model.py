@@ -73,7 +73,7 @@ class Glow(tf.Module):
       name = f"{prefix}_step{step}"
       layers.append(glow_bijectors.FlowStep(
           glow_bijectors.ActNorm(channels, dtype=self._dtype, name=f"{name}_actnorm"),
-          glow_bijectors.Invertible1x1Conv(
+          glow_bijectors.make_invertible_1x1_conv(
               channels, config.permutation, seed=self._next_seed(), dtype=self._dtype, name=f"{name}_1x1_conv"),
           glow_bijectors.AffineCoupling(
               channels, config.hidden_channels, config.coupling, seed=self._next_seed(), dtype=self._dtype,

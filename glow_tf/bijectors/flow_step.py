@@ -16,7 +16,7 @@ class FlowStep(OnePassBijector):
   which saves two passes over the activations each way.
 
   ```python
-  step = FlowStep(ActNorm(12), Invertible1x1Conv(12), AffineCoupling(12, hidden_channels=512))
+  step = FlowStep(ActNorm(12), LUDecomposed1x1Conv(12), AffineCoupling(12, hidden_channels=512))
   ```
   """
 

@@ -2,12 +2,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from glow_tf.bijectors import ActNorm, AffineCoupling, FlowStep, Invertible1x1Conv
+from glow_tf.bijectors import ActNorm, AffineCoupling, FlowStep, make_invertible_1x1_conv
 from tests.helpers import autodiff_log_det, fresh, randomize
 
 
 def make_step(dtype=tf.float64, permutation="conv"):
-  return FlowStep(ActNorm(4, dtype=dtype), Invertible1x1Conv(4, permutation, seed=1, dtype=dtype),
+  return FlowStep(ActNorm(4, dtype=dtype), make_invertible_1x1_conv(4, permutation, seed=1, dtype=dtype),
                   AffineCoupling(4, hidden_channels=6, seed=2, dtype=dtype))
 
 

@@ -9,20 +9,21 @@ import pytest
 import tensorflow as tf
 
 from glow_tf import Glow, GlowConfig
-from glow_tf.bijectors import (ActNorm, AffineCoupling, FlowStep, Invertible1x1Conv, OnStayingHalf, SplitPrior,
-                               Squeeze, TopPrior)
+from glow_tf.bijectors import (ActNorm, AffineCoupling, FlowStep, OnStayingHalf, SplitPrior, Squeeze, TopPrior,
+                               make_invertible_1x1_conv)
 from tests.helpers import randomize
 
 BATCH_SHAPES = ((), (2, 2))
 EVENT = (4, 4, 4)
 LAYERS = {
     "actnorm": lambda: ActNorm(4, dtype=tf.float64),
-    **{f"1x1 {kind}": (lambda kind=kind: Invertible1x1Conv(4, kind, seed=1, dtype=tf.float64))
+    **{f"1x1 {kind}": (lambda kind=kind: make_invertible_1x1_conv(4, kind, seed=1, dtype=tf.float64))
        for kind in ("lu", "conv", "shuffle", "reverse")},
     **{coupling: (lambda coupling=coupling: AffineCoupling(4, hidden_channels=6, coupling=coupling, seed=2,
                                                           dtype=tf.float64))
        for coupling in ("affine", "additive")},
-    "flow step": lambda: FlowStep(ActNorm(4, dtype=tf.float64), Invertible1x1Conv(4, "lu", seed=3, dtype=tf.float64),
+    "flow step": lambda: FlowStep(ActNorm(4, dtype=tf.float64),
+                                  make_invertible_1x1_conv(4, "lu", seed=3, dtype=tf.float64),
                                   AffineCoupling(4, hidden_channels=6, seed=4, dtype=tf.float64)),
     "squeeze": Squeeze,
     "split prior": lambda: SplitPrior(4, dtype=tf.float64),

@@ -3,14 +3,14 @@ import pytest
 import tensorflow as tf
 
 from glow_tf import GlowConfig
-from glow_tf.bijectors import ActNorm, AffineCoupling, FlowStep, Invertible1x1Conv
+from glow_tf.bijectors import ActNorm, AffineCoupling, FlowStep, make_invertible_1x1_conv
 from glow_tf.bijectors.shared_trace import SharedTrace
 from glow_tf.training import TrainConfig, Trainer
 from tests.helpers import fresh, randomize
 
 
 def make_step(seed, permutation):
-  return FlowStep(ActNorm(4, dtype=tf.float64), Invertible1x1Conv(4, permutation, seed=seed, dtype=tf.float64),
+  return FlowStep(ActNorm(4, dtype=tf.float64), make_invertible_1x1_conv(4, permutation, seed=seed, dtype=tf.float64),
                   AffineCoupling(4, hidden_channels=6, seed=seed + 1, dtype=tf.float64))
 
 
