@@ -164,8 +164,8 @@ def test_train_py_trains_alike_in_every_backprop_mode_with_xla_and_labels(tmp_pa
     model_dir = str(tmp_path / backprop)
     result = run_script("train.py", f"--model_dir={model_dir}", f"--backprop={backprop}", "--xla", "--conditional",
                         "--steps=4", "--log_every=1", "--eval_every=0", "--sample_every=0", "--noexport",
-                        "--levels=2", "--steps_per_level=2", "--hidden_channels=16", "--batch_size=32",
-                        "--init_batch_size=64")
+                        "--levels=2", "--steps_per_level=1", "--hidden_channels=8", "--batch_size=16",
+                        "--init_batch_size=32")
     assert result.returncode == 0, result.stderr[-3000:]
     assert f'"backprop": "{backprop}"' in open(os.path.join(model_dir, "train_config.json")).read()
     losses[backprop] = logged_losses(model_dir)

@@ -59,6 +59,8 @@ def test_conditional_class_folders_sample_by_class_and_manipulate_by_name(tmp_pa
   scale = 64 // 8
   assert grid.shape == (TITLE_HEIGHT + (2 * 9 + 1) * scale, (3 * 9 + 1) * scale, channels)
   assert grid[:TITLE_HEIGHT].max() > 200 and np.mean(grid[:TITLE_HEIGHT] == 0) > 0.5  # White names on black.
+  if channels == 1:
+    return  # evaluate.py reads class folders alike in either case.
 
   result = run_script("evaluate.py", "manipulate", f"--model_dir={model_dir}", "--attribute=owl",
                       "--num_images=2", "--num_direction_images=15", "--alphas=-1,0,1")
