@@ -50,12 +50,11 @@ def is_folder(name):
 
 def info(name, image_size=None, channels=None):
   size = resolve_image_size(name, image_size, DEFAULT_IMAGE_SIZE)
-  _check_channels(channels)
-  contents = _contents(name)
+  contents, channels = _contents_and_channels(name, channels)
   num_test = len(_split(contents.paths, "test"))
   return DatasetInfo(
       name=name,
-      image_shape=(size, size, _channels(name, contents, channels)),
+      image_shape=(size, size, channels),
       pixel_levels=256,
       num_classes=len(contents.class_names),
       label_names=contents.class_names,
@@ -71,9 +70,7 @@ def load(name, split, image_size=None, channels=None):
   """Unbatched `{'image': uint8 [S, S, C]}` of `split` ('train', 'test' or 'all'), S = image_size, plus an
   int32 'label' for class folders; C as `info` gives it."""
   size = resolve_image_size(name, image_size, DEFAULT_IMAGE_SIZE)
-  _check_channels(channels)
-  contents = _contents(name)
-  channels = _channels(name, contents, channels)
+  contents, channels = _contents_and_channels(name, channels)
   paths, labels = _split(contents.paths, split), _split(contents.labels, split)
   if not paths:
     raise ValueError(f"{name} has no images in its {split!r} split; it needs at least 2 images to split.")
@@ -90,19 +87,18 @@ def load(name, split, image_size=None, channels=None):
   return dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE).ignore_errors(log_warning=True)
 
 
-def _check_channels(channels):
-  if channels is not None and channels not in CHANNELS:
+def _contents_and_channels(name, channels):
+  """The folder's `_Contents` and the channels its images are delivered with (`channels`, or the images' own)."""
+  if channels is not None and channels not in CHANNELS:  # Before reading the folder, which may be large.
     raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels!r}.")
-
-
-def _channels(name, contents, channels):
+  contents = _contents(name)
   if channels is not None:
-    return channels
+    return contents, channels
   grey = sum(contents.grayscale)
   if grey == len(contents.paths):
-    return 1
+    return contents, 1
   if not grey:
-    return 3
+    return contents, 3
   example = next(path for path, is_grey in zip(contents.paths, contents.grayscale) if is_grey)
   raise ValueError(
       f"{name} mixes {grey} grayscale images (e.g. {example}) with {len(contents.paths) - grey} colour ones; "
