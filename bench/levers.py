@@ -32,8 +32,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
-from glow_tf import GlowConfig, networks  # pylint: disable=g-import-not-at-top
-from glow_tf.bijectors import flow_step, half_coupling, invertible_1x1_conv, mixings  # pylint: disable=g-import-not-at-top
+from glow_tf import GlowConfig  # pylint: disable=g-import-not-at-top
+from glow_tf.bijectors import (  # pylint: disable=g-import-not-at-top
+    flow_step, half_coupling, invertible_1x1_conv, mixings, networks)
 from glow_tf.training import TrainConfig, Trainer  # pylint: disable=g-import-not-at-top
 from interleaved import images_per_second  # pylint: disable=g-import-not-at-top
 

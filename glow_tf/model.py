@@ -136,14 +136,13 @@ class Glow(tf.Module):
   def initialize(self, x, labels=None):
     """Data-dependent initialisation: every ActNorm standardises its input over the batch `x`.
 
-    Call once, eagerly, before training (the reference uses 256 images); a restored model must not be
-    initialised again. A conditional model may be initialised without labels: no label-dependent part
+    Call once before training (the reference uses 256 images); a restored model must not be initialised again. A conditional model may be initialised without labels: no label-dependent part
     is initialised from data.
     """
     if labels is None and self.config.num_classes:
       labels = tf.zeros([tf.shape(x)[0], self.config.num_classes], self._dtype)
-    with glow_bijectors.data_dependent_initialization():
-      self.bijector.inverse(tf.convert_to_tensor(x, self._dtype), **self.bijector_kwargs(labels))
+    glow_bijectors.initialize_and_encode(
+        self.bijector, tf.convert_to_tensor(x, self._dtype), **self.bijector_kwargs(labels))
 
   def encode(self, x, labels=None):
     """Model-space images -> standardised latents per level (exiting halves first, top latent last)."""

@@ -213,6 +213,19 @@ def test_initialize_standardises_the_first_actnorm():
   np.testing.assert_allclose(normalized.std(axis=(0, 1, 2)), 1.0, atol=1e-3)
 
 
+@pytest.mark.parametrize("backprop", ["stored", "invertible"])
+def test_initialize_sets_every_actnorm_and_only_them(backprop):
+  """Every ActNorm, the flow steps' and the coupling networks' at every level, is set from data; nothing else is."""
+  glow = Glow(GlowConfig(**TINY), backprop=backprop)
+  before = {v.ref(): v.numpy() for v in glow.variables}
+  glow.initialize(images(32) * 0.2 + 0.1)
+  scales = [v for v in glow.variables if "actnorm" in v.name and "log_scale" in v.name]
+  assert len(scales) == 3 * TINY["levels"] * TINY["steps_per_level"]  # The step's and its network's two.
+  # Biases may come out 0 where the layer below has already centred the data; no scale stays exactly 1.
+  assert all(np.all(v.numpy() != before[v.ref()]) for v in scales)
+  assert all(np.array_equal(v.numpy(), before[v.ref()]) for v in glow.variables if "actnorm" not in v.name)
+
+
 def test_pixels_instead_of_model_space_are_refused_with_advice():
   glow = Glow(GlowConfig(**TINY))
   with pytest.raises(TypeError, match="preprocess"):

@@ -1,8 +1,5 @@
 """Activation normalisation: a per-channel affine map initialised from data."""
 
-import contextlib
-import threading
-
 import tensorflow as tf
 
 from glow_tf.bijectors.layer import Layer
@@ -10,29 +7,6 @@ from glow_tf.bijectors.shapes import num_pixels
 
 # The reference stores log(s) / 3: with Adam-like optimisers this triples the step taken on log(s).
 LOG_SCALE_FACTOR = 3.0
-
-_initializing = threading.local()
-
-
-@contextlib.contextmanager
-def data_dependent_initialization():
-  """Within this context, every ActNorm that normalises a batch eagerly first sets its parameters from it.
-
-  Initialisation is a Python-level switch rather than a `tf.cond` in the graph, so no training or serving graph
-  ever carries an initialiser.
-  """
-  if not tf.executing_eagerly():
-    raise RuntimeError("ActNorm data-dependent initialisation runs eagerly; call it outside tf.function.")
-  _initializing.active = True
-  try:
-    yield
-  finally:
-    _initializing.active = False
-
-
-def initializing():
-  """Whether ActNorms now being run eagerly should initialise from their input."""
-  return getattr(_initializing, "active", False) and tf.executing_eagerly()
 
 
 class ActNorm(Layer):
@@ -43,13 +17,12 @@ class ActNorm(Layer):
     y = s * x + b,    log|det dy/dx| = H * W * sum_c log|s_c|.
 
   Generative direction (TFP's `forward`): x = (y - b) / s. `s = exp(LOG_SCALE_FACTOR * log_scale)`, so
-  the scale is always positive. Inside `data_dependent_initialization()`, the first batch normalised sets
-  `s` and `b` so that every output channel has zero mean and unit variance over that batch.
+  the scale is always positive. `initialize_and_encode(x)` sets `s` and `b` so that every output channel
+  has zero mean and unit variance over the batch x.
 
   ```python
   actnorm = ActNorm(channels=3)
-  with data_dependent_initialization():
-    actnorm.inverse(x)  # x: [B, H, W, 3]; afterwards actnorm.inverse(x) is standardised per channel.
+  actnorm.initialize_and_encode(x)  # x: [B, H, W, 3]; afterwards actnorm.inverse(x) is standardised per channel.
   ```
   """
 
@@ -72,8 +45,6 @@ class ActNorm(Layer):
 
   def normalize(self, x):
     """The encoding map `s * x + b` on a [..., H, W, C] tensor."""
-    if initializing():
-      self.initialize_from(x)
     return x * self.scale() + self.bias
 
   def initialize_from(self, x):
@@ -82,6 +53,11 @@ class ActNorm(Layer):
     scale = 1.0 / (tf.sqrt(variance) + 1e-6)
     self.log_scale.assign(tf.math.log(scale) / LOG_SCALE_FACTOR)
     self.bias.assign(-mean * scale)
+
+  def initialize_and_encode(self, x):
+    """Data-dependent initialisation (see `data_init`): s and b from the batch x, then x encoded with them."""
+    self.initialize_from(x)
+    return self.inverse(x)
 
   def _log_det_per_pixel(self):
     return LOG_SCALE_FACTOR * tf.reduce_sum(self.log_scale)

@@ -3,7 +3,7 @@
 import tensorflow as tf
 
 from glow_tf.bijectors.half_coupling import HalfCoupling, sum_over_event
-from glow_tf.networks import CouplingNetwork
+from glow_tf.bijectors.networks import CouplingNetwork
 
 COUPLINGS = ("affine", "additive")
 
@@ -58,6 +58,12 @@ class AffineCoupling(HalfCoupling):
           dtype=dtype,
           parameters=parameters,
           name=scope_name.rstrip("/"))
+
+  def initialize_and_encode(self, x):
+    """Data-dependent initialisation (see `data_init`) of the network's ActNorms from the conditioning half of x;
+    returns x encoded."""
+    self.network.initialize_from(tf.split(x, 2, axis=-1)[0])
+    return self.inverse(x)
 
   def _shift_and_log_scale(self, x_b):
     h = self.network(x_b)

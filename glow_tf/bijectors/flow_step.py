@@ -2,7 +2,6 @@
 
 import tensorflow as tf
 
-from glow_tf.bijectors.actnorm import initializing
 from glow_tf.bijectors.invertible_1x1_conv import mix_channels
 from glow_tf.bijectors.one_pass import OnePassBijector
 
@@ -33,8 +32,7 @@ class FlowStep(OnePassBijector):
           name=scope_name.rstrip("/"))
 
   def _fuses_actnorm_and_mixing(self):
-    # Data-dependent initialisation needs ActNorm's own input, so it takes the layer-by-layer path.
-    return not (self.mixing.is_channel_permutation or initializing())
+    return not self.mixing.is_channel_permutation
 
   def share_trace(self, shared_trace):
     """Encode and decode through `shared_trace` (a `SharedTrace` of a step built like this one)."""
@@ -47,10 +45,15 @@ class FlowStep(OnePassBijector):
     return self._through_shared_trace("_decode", y)
 
   def _through_shared_trace(self, method, x):
-    # Data-dependent initialisation runs eagerly and sets this step's own variables.
-    if self._shared_trace is None or initializing():
+    if self._shared_trace is None:
       return getattr(self, method)(x)
     return self._shared_trace(method, self, x)
+
+  def initialize_and_encode(self, x):
+    """Data-dependent initialisation (see `data_init`), layer by layer: each layer initialises from its own input,
+    so ActNorm cannot be fused with the 1x1 convolution here. Returns x encoded."""
+    x = self.actnorm.initialize_and_encode(x)
+    return self.coupling.initialize_and_encode(self.mixing.inverse(x))
 
   def _encode(self, x):
     # ActNorm's and the 1x1 convolution's log-dets depend on the shape alone.

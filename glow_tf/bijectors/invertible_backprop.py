@@ -9,7 +9,7 @@ holds one layer's activations at a time, whatever the depth.
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from glow_tf.bijectors.actnorm import initializing
+from glow_tf.bijectors.data_init import initialize_and_encode
 from glow_tf.bijectors.on_staying_half import OnStayingHalf
 from glow_tf.bijectors.one_pass import OnePassBijector
 
@@ -49,9 +49,11 @@ class InvertibleBackprop(OnePassBijector):
   def _forward_and_log_det(self, z, **kwargs):
     return self.bijector.forward(z, **kwargs), self.bijector.forward_log_det_jacobian(z, event_ndims=3, **kwargs)
 
+  def initialize_and_encode(self, x, **kwargs):
+    """Data-dependent initialisation (see `data_init`) of the wrapped chain; returns x encoded."""
+    return initialize_and_encode(self.bijector, x, **kwargs)
+
   def _inverse_and_log_det(self, x, **kwargs):
-    if initializing():  # Data-dependent initialisation runs once, eagerly, with no gradients.
-      return _encode(self.bijector, x, kwargs, inputs=None)
     inputs = None if self._reconstruct else []
 
     @tf.custom_gradient

@@ -3,7 +3,7 @@
 import tensorflow as tf
 
 from glow_tf.bijectors.half_coupling import HalfCoupling, sum_over_event
-from glow_tf.networks import ZeroConv2d
+from glow_tf.bijectors.networks import ZeroConv2d
 
 
 class SplitPrior(HalfCoupling):

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from glow_tf.bijectors.actnorm import ActNorm, initializing
+from glow_tf.bijectors.actnorm import ActNorm
 from glow_tf.bijectors.shapes import as_image_batch
 
 # The reference's weight initialisation for the convolutions that precede an ActNorm.
@@ -67,13 +67,21 @@ class CouplingNetwork(tf.Module):
     h = _conv_actnorm_relu(h, self.conv_hidden, self.actnorm_hidden)
     return tf.cast(self.conv_out(h), x.dtype)  # [B, H, W, out]
 
+  def initialize_from(self, x):
+    """Data-dependent initialisation: each ActNorm standardises its convolution's output over the batch x.
+
+    The statistics are taken in the weights' dtype, whatever the network computes in.
+    """
+    h = tf.cast(x, self.conv_in.dtype)
+    for kernel, actnorm in ((self.conv_in, self.actnorm_in), (self.conv_hidden, self.actnorm_hidden)):
+      actnorm.initialize_from(conv2d_same(h, kernel))
+      h = _conv_actnorm_relu(h, kernel, actnorm)
+
 
 def _conv_actnorm_relu(x, kernel, actnorm):
   """relu(actnorm(conv(x))), ActNorm's scale folded into the kernel so that oneDNN fuses conv, bias and ReLU.
 
-  Computed in x's dtype; ActNorm's initial statistics in the weights' dtype.
+  Computed in x's dtype.
   """
-  if initializing():
-    actnorm.initialize_from(conv2d_same(tf.cast(x, kernel.dtype), kernel))
   return tf.nn.relu(tf.nn.bias_add(conv2d_same(x, tf.cast(kernel * actnorm.scale(), x.dtype)),
                                    tf.cast(actnorm.bias, x.dtype)))
