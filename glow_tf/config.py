@@ -126,18 +126,6 @@ class GlowConfig:
     height, width, channels = self.image_shape
     return height * width * channels
 
-  def level_shapes(self) -> list[tuple[int, int, int]]:
-    """The shape of each level's latent, the exiting halves first and the top latent last."""
-    height, width, channels = self.image_shape
-    shapes = []
-    for level in range(self.levels):
-      height, width, channels = height // 2, width // 2, channels * 4  # Squeeze.
-      if level < self.levels - 1:
-        shapes.append((height, width, channels // 2))
-        channels //= 2
-    shapes.append((height, width, channels))
-    return shapes
-
   def to_json(self) -> str:
     return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
 

@@ -5,9 +5,9 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from glow_tf import bijectors as glow_bijectors
+from glow_tf import multiscale
 from glow_tf.bijectors.invertible_backprop import BACKPROP_MODES, InvertibleBackprop
 from glow_tf.bijectors.shared_trace import SharedTrace
-from glow_tf.bijectors.squeeze import depth_to_space, space_to_depth
 from glow_tf.config import GlowConfig
 
 tfb = tfp.bijectors
@@ -50,7 +50,7 @@ class Glow(tf.Module):
     self._dtype = tf.as_dtype(config.dtype)
     self._rng = np.random.default_rng(seed)
     with self.name_scope:
-      levels, path = self._level(0, config.image_shape[-1])
+      levels, path = self._level(multiscale.levels(config))
       # The bijectors whose names route labels from the outer chain to the top prior.
       self._path_to_top_prior = [levels, *path]
       if backprop != "stored":
@@ -58,16 +58,16 @@ class Glow(tf.Module):
       self.bijector = tfb.Chain([glow_bijectors.ExpectImageShape(config.image_shape), levels], name="glow")
       self.distribution = self.distribution_at(1.0)
 
-  def _level(self, level, channels):
-    """The chain of one level and, through `OnStayingHalf`, of all levels after it.
+  def _level(self, layout):
+    """The chain of the first level of `layout` (`multiscale.Level`s) and, through `OnStayingHalf`, of the rest.
 
     Returns the chain and the bijectors inside it that lead to the top prior (`OnStayingHalf` hands its
     keyword arguments to its inner chain as they are). The level's flow steps, built alike, share one trace
     of each direction (`SharedTrace`).
     """
     config = self.config
-    channels *= 4  # After the squeeze.
-    prefix = f"level{level}"
+    level, channels = layout[0], layout[0].channels
+    prefix = f"level{level.index}"
     layers = [tfb.Invert(glow_bijectors.Squeeze(name=f"{prefix}_squeeze"))]
     for step in range(config.steps_per_level):
       name = f"{prefix}_step{step}"
@@ -83,8 +83,8 @@ class Glow(tf.Module):
     shared_trace = SharedTrace(layers[1])
     for step in layers[1:]:
       step.share_trace(shared_trace)
-    if level < config.levels - 1:
-      inner, path = self._level(level + 1, channels // 2)
+    if not level.is_top:
+      inner, path = self._level(layout[1:])
       next_level = glow_bijectors.OnStayingHalf(inner, name=f"{prefix}_next_level")
       layers += [glow_bijectors.SplitPrior(channels, dtype=self._dtype, name=f"{prefix}_split_prior"), next_level]
       path = [next_level, *path]
@@ -166,28 +166,12 @@ class Glow(tf.Module):
     return _on_nonempty_batch(lambda z, labels: self.bijector.forward(z, **self.bijector_kwargs(labels)), z, labels)
 
   def split_latents(self, z):
-    """The image-shaped latent z -> the list of per-level latents of `config.level_shapes()`."""
-    latents = []
-    for _ in range(self.config.levels - 1):
-      stay, exited = tf.split(space_to_depth(z), 2, axis=-1)
-      latents.append(exited)
-      z = stay
-    latents.append(space_to_depth(z))
-    return latents
+    """The image-shaped latent z -> the list of per-level latents of `multiscale.latent_shapes(config)`."""
+    return multiscale.split_latents(z, self.config)
 
   def merge_latents(self, latents):
     """The inverse of `split_latents`."""
-    expected = self.config.level_shapes()
-    if len(latents) != len(expected):
-      raise ValueError(f"Expected {len(expected)} latents of shapes {expected}, got {len(latents)}.")
-    latents = [tf.convert_to_tensor(latent, dtype_hint=self._dtype) for latent in latents]
-    for level, (latent, shape) in enumerate(zip(latents, expected)):
-      if latent.shape.rank is not None and (latent.shape.rank < 4 or not latent.shape[-3:].is_compatible_with(shape)):
-        raise ValueError(f"Latent {level} must have shape [batch, {', '.join(map(str, shape))}]; got {latent.shape}.")
-    z = depth_to_space(latents[-1])
-    for exited in reversed(latents[:-1]):
-      z = depth_to_space(tf.concat([z, exited], axis=-1))
-    return z
+    return multiscale.merge_latents(latents, self.config, self._dtype)
 
 
 def _check_sample_count(n):

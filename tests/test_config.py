@@ -47,12 +47,10 @@ def test_config_json_from_another_version_is_refused_clearly():
     GlowConfig.load("/nonexistent/config.json")
 
 
-def test_bins_and_level_shapes():
+def test_bins_and_dims():
   assert GlowConfig(n_bits=5).n_bins == 32
   assert GlowConfig(image_shape=(8, 8, 1), levels=2, pixel_levels=17).n_bins == 17
-  config = GlowConfig(image_shape=(32, 32, 3), levels=3)
-  assert config.level_shapes() == [(16, 16, 6), (8, 8, 12), (4, 4, 48)]
-  assert config.num_dims == 3072
+  assert GlowConfig(image_shape=(32, 32, 3), levels=3).num_dims == 3072
 
 
 def test_a_config_from_before_the_scale_floor_keeps_the_reference_scale():
