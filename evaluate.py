@@ -10,12 +10,15 @@ import sys
 
 from absl import app, flags, logging
 
+from glow_tf.choices import CHECKPOINTS
+from glow_tf.training.train_config import TrainConfig
+
 MODES = ("bpd", "samples", "reconstruct", "interpolate", "manipulate", "export")
 FLAGS = flags.FLAGS
 
 flags.DEFINE_enum("mode", None, MODES, "What to do (or give it as the first argument).")
 flags.DEFINE_string("model_dir", None, "A training run's directory or a SavedModel version directory.")
-flags.DEFINE_enum("checkpoint", "latest", ["latest", "best"],
+flags.DEFINE_enum("checkpoint", CHECKPOINTS[0], CHECKPOINTS,
                   "For a training run: its latest checkpoint, or the one with the best test bits/dim.")
 flags.DEFINE_string("output_dir", None, "Where PNGs go (default: <model_dir>/eval for a run, ./eval for a SavedModel).")
 flags.DEFINE_string("dataset", None, "The model's dataset (default: the run's; needed for a SavedModel's data modes).")
@@ -26,7 +29,7 @@ flags.DEFINE_integer("seed", 0, "Seed for samples and dequantisation noise.")
 flags.DEFINE_integer("num_dequantizations", 1, "bpd: dequantisation noise draws per test image.")
 flags.DEFINE_integer("eval_batches", 0, "bpd: test batches to score (0: the whole test split).")
 # samples
-flags.DEFINE_list("temperatures", ["0", "0.5", "0.7", "1.0"], "samples: one grid per temperature.")
+flags.DEFINE_list("temperatures", [str(t) for t in TrainConfig.temperatures], "samples: one grid per temperature.")
 flags.DEFINE_integer("num_samples", 64, "samples: images per grid.")
 # reconstruct, interpolate, manipulate
 flags.DEFINE_integer("num_images", 8, "reconstruct, manipulate: test images to use.")
@@ -59,13 +62,14 @@ def main(argv):
 
 
 def _run(mode):
-  from glow_tf import evaluate_modes, export
+  from glow_tf import export
+  from glow_tf.evaluator import Evaluator
 
   if mode == "export":
     path = export.export_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.export_version, FLAGS.checkpoint)
     print(f"SavedModel: {path}")
     return
-  evaluator = evaluate_modes.Evaluator.open(
+  evaluator = Evaluator.open(
       FLAGS.model_dir, FLAGS.dataset, FLAGS.data_dir, FLAGS.output_dir, FLAGS.batch_size,
       needs_data=mode != "samples", checkpoint=FLAGS.checkpoint)
   if mode == "bpd":

@@ -19,7 +19,7 @@ from absl import app, flags, logging
 
 
 from glow_tf import GlowConfig, bits_per_dim, data, training  # pylint: disable=g-import-not-at-top
-from glow_tf.evaluation import evaluate_bits_per_dim  # pylint: disable=g-import-not-at-top
+from glow_tf.scoring import evaluate_bits_per_dim  # pylint: disable=g-import-not-at-top
 from glow_tf.training.schedule import LinearWarmup  # pylint: disable=g-import-not-at-top
 
 tfb, tfd = tfp.bijectors, tfp.distributions

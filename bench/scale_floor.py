@@ -29,8 +29,8 @@ import numpy as np  # pylint: disable=g-import-not-at-top
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
 from glow_tf import data  # pylint: disable=g-import-not-at-top
-from glow_tf.evaluation import evaluate_dequantized_bits_per_dim  # pylint: disable=g-import-not-at-top
 from glow_tf.loading import load_model  # pylint: disable=g-import-not-at-top
+from glow_tf.scoring import evaluate_dequantized_bits_per_dim  # pylint: disable=g-import-not-at-top
 
 REQUEST = 64
 WILD = 1.5

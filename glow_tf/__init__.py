@@ -1,7 +1,13 @@
 """glow_tf: Glow (Kingma & Dhariwal 2018) as TensorFlow Probability bijectors and distributions."""
 
-from glow_tf.config import GlowConfig
-from glow_tf.model import Glow
-from glow_tf.objective import bits_per_dim, postprocess, preprocess
+from glow_tf.lazy_exports import lazy_exports
 
-__all__ = ["Glow", "GlowConfig", "bits_per_dim", "postprocess", "preprocess"]
+_MODULES = {
+    "Glow": "glow_tf.model",
+    "GlowConfig": "glow_tf.model_config",
+    "bits_per_dim": "glow_tf.pixels",
+    "postprocess": "glow_tf.pixels",
+    "preprocess": "glow_tf.pixels",
+}
+__all__ = list(_MODULES)
+__getattr__, __dir__ = lazy_exports(__name__, _MODULES)

@@ -26,8 +26,8 @@ import tensorflow as tf
 from glow_tf.bijectors import ActNorm
 from glow_tf.latent_space import decode_latent, encode_pixels
 from glow_tf.loading import load_model
-from glow_tf.objective import bin_centres, bits_per_dim, to_pixels
-from glow_tf.training.run_directory import CONFIG_FILE
+from glow_tf.pixels import bin_centres, bits_per_dim, to_pixels
+from glow_tf.run_layout import CONFIG_FILE
 
 # The signature TF Serving runs when a request names none. log_prob takes one batched input, so REST clients
 # can send it rows ("instances"); it is deterministic, so a retried request gets the same answer; and scoring

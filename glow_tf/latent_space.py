@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 import tqdm
 
-from glow_tf.objective import NonFiniteImagesError, bin_centres, nonfinite_images, postprocess
+from glow_tf.pixels import NonFiniteImagesError, bin_centres, nonfinite_images, postprocess
 
 
 def encode_pixels(glow, pixels, labels=None):

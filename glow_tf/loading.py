@@ -6,13 +6,11 @@ import os
 
 import tensorflow as tf
 
-from glow_tf.config import GlowConfig
+from glow_tf import run_layout
+from glow_tf.choices import CHECKPOINTS, check_choice
 from glow_tf.model import Glow
-from glow_tf.training import run_directory
-from glow_tf.training.best_model import read_best
+from glow_tf.model_config import GlowConfig
 
-# Which of a run directory's checkpoints to load: the last one saved, or the one with the best test bits/dim.
-CHECKPOINTS = ("latest", "best")
 
 
 @dataclasses.dataclass
@@ -51,8 +49,7 @@ def load_model(path, checkpoint="latest"):
   Raises:
     FileNotFoundError: `path` holds neither, or no such checkpoint yet.
   """
-  if checkpoint not in CHECKPOINTS:
-    raise ValueError(f"Unknown checkpoint {checkpoint!r}; choose one of {', '.join(CHECKPOINTS)}.")
+  check_choice("checkpoint", checkpoint, CHECKPOINTS)
   if not os.path.isdir(path):
     raise FileNotFoundError(f"No model directory at {path}; pass a training run's --model_dir or a SavedModel version.")
   if is_saved_model(path):
@@ -64,29 +61,29 @@ def load_model(path, checkpoint="latest"):
 
 
 def _load_run(model_dir, checkpoint):
-  glow = Glow(GlowConfig.load(os.path.join(model_dir, run_directory.CONFIG_FILE)))
+  glow = Glow(GlowConfig.load(os.path.join(model_dir, run_layout.CONFIG_FILE)))
   best = None
   if checkpoint == "best":
-    best = read_best(model_dir)
+    best = run_layout.read_best(model_dir)
     if best is None:
       raise FileNotFoundError(f"{model_dir} has no best model yet: it is kept at each test-set evaluation "
                               f"(--eval_every); load its latest checkpoint instead.")
     path = best.path
   else:
-    path = tf.train.latest_checkpoint(run_directory.checkpoints_dir(model_dir))
+    path = tf.train.latest_checkpoint(run_layout.checkpoints_dir(model_dir))
     if path is None:
       raise FileNotFoundError(
           f"{model_dir} has a config.json but no checkpoint yet; train it first (python train.py).")
   step = tf.Variable(0, dtype=tf.int64)
   # expect_partial: the optimiser's slots and the data order are in the checkpoint too, and not needed here.
   tf.train.Checkpoint(model=glow, step=step).restore(path).expect_partial().assert_existing_objects_matched()
-  train_config = _read_json(os.path.join(model_dir, run_directory.TRAIN_CONFIG_FILE))
+  train_config = _read_json(os.path.join(model_dir, run_layout.TRAIN_CONFIG_FILE))
   return LoadedModel(glow, model_dir, int(step), train_config.get("dataset"), train_config.get("data_dir"),
                      best and best.test_bits_per_dim)
 
 
 def _load_saved_model(path):
-  glow = Glow(GlowConfig.load(os.path.join(path, run_directory.CONFIG_FILE)))
+  glow = Glow(GlowConfig.load(os.path.join(path, run_layout.CONFIG_FILE)))
   # The SavedModel tracks the model as `model`, as checkpoints do, so its variables read straight back.
   status = tf.train.Checkpoint(model=glow).read(os.path.join(path, "variables", "variables"))
   status.expect_partial().assert_existing_objects_matched()

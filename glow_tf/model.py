@@ -6,9 +6,10 @@ import tensorflow_probability as tfp
 
 from glow_tf import bijectors as glow_bijectors
 from glow_tf import multiscale
-from glow_tf.bijectors.invertible_backprop import BACKPROP_MODES, InvertibleBackprop
+from glow_tf.bijectors.invertible_backprop import InvertibleBackprop
 from glow_tf.bijectors.shared_trace import SharedTrace
-from glow_tf.config import GlowConfig
+from glow_tf.choices import BACKPROP_MODES, check_choice
+from glow_tf.model_config import GlowConfig
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
@@ -44,8 +45,7 @@ class Glow(tf.Module):
       name: the module's name.
     """
     super().__init__(name=name)
-    if backprop not in BACKPROP_MODES:
-      raise ValueError(f"Unknown backprop {backprop!r}; choose one of {', '.join(BACKPROP_MODES)}.")
+    check_choice("backprop", backprop, BACKPROP_MODES)
     self.config = config
     self._dtype = tf.as_dtype(config.dtype)
     self._rng = np.random.default_rng(seed)

@@ -14,7 +14,7 @@ import dataclasses
 import tensorflow as tf
 
 from glow_tf.bijectors.squeeze import depth_to_space, space_to_depth
-from glow_tf.config import GlowConfig
+from glow_tf.model_config import GlowConfig
 
 
 @dataclasses.dataclass(frozen=True)

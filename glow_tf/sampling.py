@@ -6,8 +6,8 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from glow_tf.images import image_grid, write_png
-from glow_tf.objective import nonfinite_images, postprocess
+from glow_tf.grids import image_grid, write_png
+from glow_tf.pixels import nonfinite_images, postprocess
 
 # Grids of tiny images (8x8 digits) are enlarged so that each image is at least this many pixels high.
 MIN_DISPLAY_SIZE = 64

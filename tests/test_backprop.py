@@ -112,7 +112,7 @@ def test_a_checkpoint_restores_in_every_backprop_mode():
 
 
 def test_an_unknown_backprop_mode_is_refused():
-  with pytest.raises(ValueError, match="Unknown backprop 'checkpointed'; choose one of stored, recomputed, invertible"):
+  with pytest.raises(ValueError, match="Unknown backprop 'checkpointed'; choose one of 'stored', 'recomputed', 'invertible'"):
     Glow(GlowConfig(**TINY), backprop="checkpointed")
 
 

@@ -15,7 +15,7 @@ from glow_tf import Glow, GlowConfig
 from glow_tf.export import DEFAULT_SIGNATURE, export_model, export_saved_model
 from glow_tf.latent_space import encode_pixels
 from glow_tf.loading import load_model
-from glow_tf.objective import bin_centres, bits_per_dim, to_pixels
+from glow_tf.pixels import bin_centres, bits_per_dim, to_pixels
 from tests.tiny_export import SEED, SHAPE, TINY, pixels, trained_glow
 from tests.tiny_run import STEPS, run_script, train_tiny_model
 

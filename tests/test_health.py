@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from glow_tf import Glow, GlowConfig, data
 from glow_tf.health import mixing_condition_numbers, reconstruction_error
-from glow_tf.objective import bin_centres
+from glow_tf.pixels import bin_centres
 from glow_tf.training import TrainConfig, dataset_defaults, train
 from tests.helpers import randomize
 from tests.tiny_run import run_script

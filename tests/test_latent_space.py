@@ -7,7 +7,7 @@ import tensorflow as tf
 from glow_tf import Glow, GlowConfig, preprocess
 from glow_tf.latent_space import (LatentSpace, attribute_direction, decode_latent, encode_pixels, interpolate,
                                   manipulate)
-from glow_tf.objective import bin_centres, postprocess
+from glow_tf.pixels import bin_centres, postprocess
 from tests.helpers import randomize
 
 CONFIG = GlowConfig(image_shape=(8, 8, 1), levels=2, steps_per_level=2, hidden_channels=8, pixel_levels=17,

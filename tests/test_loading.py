@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from glow_tf import GlowConfig
 from glow_tf.loading import load_model
-from glow_tf.objective import bin_centres
+from glow_tf.pixels import bin_centres
 from glow_tf.training import TrainConfig, Trainer, train
 
 CONFIG = GlowConfig(image_shape=(4, 4, 1), levels=2, steps_per_level=1, hidden_channels=4)

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from glow_tf import GlowConfig
 from glow_tf.data.tfds_datasets import CELEB_A_ATTRIBUTES
-from glow_tf.images import TITLE_HEIGHT
+from glow_tf.grids import TITLE_HEIGHT
 from tests.data.helpers import write_celeb_a_files, write_class_folders
 from tests.tiny_run import run_script
 

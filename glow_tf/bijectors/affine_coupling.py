@@ -4,8 +4,7 @@ import tensorflow as tf
 
 from glow_tf.bijectors.half_coupling import HalfCoupling, sum_over_event
 from glow_tf.bijectors.networks import CouplingNetwork
-
-COUPLINGS = ("affine", "additive")
+from glow_tf.choices import COUPLINGS, check_choice
 
 # The reference's scale is sigmoid(h + 2): bounded in (0, 1) and close to 1 (0.88) at initialisation.
 SCALE_OFFSET = 2.0
@@ -40,8 +39,7 @@ class AffineCoupling(HalfCoupling):
   def __init__(self, channels, hidden_channels, coupling="affine", seed=None, dtype=tf.float32,
                network_dtype=None, scale_floor=0.0, validate_args=False, name="affine_coupling"):
     parameters = dict(locals())
-    if coupling not in COUPLINGS:
-      raise ValueError(f"Unknown coupling {coupling!r}; choose one of {COUPLINGS}.")
+    check_choice("coupling", coupling, COUPLINGS)
     if not 0 <= scale_floor < 1:
       raise ValueError(f"scale_floor must be in [0, 1), got {scale_floor!r}.")
     self._scale_floor = scale_floor

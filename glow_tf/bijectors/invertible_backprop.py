@@ -13,12 +13,6 @@ from glow_tf.bijectors.data_init import initialize_and_encode
 from glow_tf.bijectors.on_staying_half import OnStayingHalf
 from glow_tf.bijectors.one_pass import OnePassBijector
 
-# How training's backward pass gets each layer's activations: kept from the forward pass; recomputed from each
-# layer's stored input (gradient checkpointing at every layer boundary); or recomputed from the input rebuilt
-# by inverting the layer above (no activation kept at all).
-BACKPROP_MODES = ("stored", "recomputed", "invertible")
-
-
 class InvertibleBackprop(OnePassBijector):
   """`bijector` (a Glow's chain of levels) with the backward pass of its encoding direction rebuilt layer by layer.
 

@@ -21,7 +21,7 @@ from absl import logging
 from PIL import Image
 import tensorflow as tf
 
-from glow_tf.data import images
+from glow_tf.data import geometry
 from glow_tf.data.info import DatasetInfo, resolve_image_size
 
 PREFIX = "folder:"
@@ -78,7 +78,7 @@ def load(name, split, image_size=None, channels=None):
   def decode(example):
     # expand_animations=False promises the [H, W, C] shape the crop needs.
     image = tf.io.decode_image(tf.io.read_file(example.pop("path")), channels=channels, expand_animations=False)
-    return {"image": images.center_crop_and_resize(image, size), **example}
+    return {"image": geometry.center_crop_and_resize(image, size), **example}
 
   examples = {"path": list(paths)}
   if contents.class_names:

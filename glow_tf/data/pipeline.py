@@ -8,7 +8,7 @@ import tensorflow as tf
 from glow_tf.data import folder
 from glow_tf.data.info import ImageSizeError
 from glow_tf.data.registry import dataset_info, load_pixels
-from glow_tf.objective import preprocess
+from glow_tf.pixels import preprocess
 
 # Splits whose decoded pixels take at most this many bytes are cached in memory after the first pass
 # (CelebA's 162770 training faces at 64x64 take 2.0 GB, and are cached).
@@ -22,7 +22,7 @@ def make_pipeline(name, config, split="train", batch_size=64, training=True, see
                   with_labels=False, repeat=None, cache=None, shard=(1, 0)):
   """Batches of model-space images from a dataset, for training or deterministic evaluation.
 
-  Pixels become model space by `objective.preprocess` with `config.pixel_levels` and `config.n_bins`, plus
+  Pixels become model space by `pixels.preprocess` with `config.pixel_levels` and `config.n_bins`, plus
   uniform dequantisation noise. Example i (counted from the start of the pipeline, across epochs) gets the
   noise of the stateless seed `(seed, i)`: fresh noise every epoch, and the same batches, noise included,
   every time a pipeline is built with the same arguments. Shard k of n counts its examples i = k, k + n, ...,

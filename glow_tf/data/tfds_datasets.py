@@ -15,7 +15,7 @@ import urllib.parse
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from glow_tf.data import celeb_a_files, images
+from glow_tf.data import celeb_a_files, geometry
 from glow_tf.data.info import DatasetInfo, DatasetUnavailableError, resolve_image_size
 
 # How long to wait for a dataset's download server before calling it unreachable.
@@ -121,8 +121,8 @@ def load(name, split, image_size=None, data_dir=None):
 
   def prepare_image(image):
     if spec.pad_from is not None:
-      return image if size == spec.pad_from else images.pad_to(image, size)
-    return images.center_crop_and_resize(image, size, spec.crop_size)
+      return image if size == spec.pad_from else geometry.pad_to(image, size)
+    return geometry.center_crop_and_resize(image, size, spec.crop_size)
 
   if spec.original_files and not _has_prepared_copy(name, data_dir):
     original_files = celeb_a_files.find(data_dir)

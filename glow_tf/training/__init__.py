@@ -1,9 +1,22 @@
 """Training Glow: configs, the step, the loop, checkpoints."""
 
-from glow_tf.training.checkpoints import CheckpointWriteError
-from glow_tf.training.config import TrainConfig
-from glow_tf.training.loop import TrainingDiverged, TrainResult, WorkerLost, check_batch_divides, train
-from glow_tf.training.presets import dataset_defaults
-from glow_tf.training.run_directory import ConfigMismatchError, resolve_config
-from glow_tf.training.strategy import describe_strategy, make_strategy, worker_role
-from glow_tf.training.trainer import Trainer
+from glow_tf.lazy_exports import lazy_exports
+
+_MODULES = {
+    "CheckpointWriteError": "glow_tf.training.checkpoints",
+    "TrainingDiverged": "glow_tf.training.loop",
+    "TrainResult": "glow_tf.training.loop",
+    "WorkerLost": "glow_tf.training.loop",
+    "check_batch_divides": "glow_tf.training.loop",
+    "train": "glow_tf.training.loop",
+    "dataset_defaults": "glow_tf.training.presets",
+    "ConfigMismatchError": "glow_tf.training.run_directory",
+    "resolve_config": "glow_tf.training.run_directory",
+    "describe_strategy": "glow_tf.training.strategy",
+    "make_strategy": "glow_tf.training.strategy",
+    "worker_role": "glow_tf.training.strategy",
+    "TrainConfig": "glow_tf.training.train_config",
+    "Trainer": "glow_tf.training.trainer",
+}
+__all__ = list(_MODULES)
+__getattr__, __dir__ = lazy_exports(__name__, _MODULES)

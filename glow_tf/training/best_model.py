@@ -1,34 +1,11 @@
 """The model with the best test bits/dim so far, kept apart from the run's latest checkpoints."""
 
-import dataclasses
 import math
 
 import tensorflow as tf
 
-from glow_tf.training import run_directory
+from glow_tf.run_layout import BestRecord, best_dir, read_best
 from glow_tf.training.checkpoints import RunCheckpoints
-
-# The names the record's variables have in the best checkpoint, read back without building a model.
-_STEP_KEY = "step/.ATTRIBUTES/VARIABLE_VALUE"
-_BITS_KEY = "test_bits_per_dim/.ATTRIBUTES/VARIABLE_VALUE"
-
-
-@dataclasses.dataclass(frozen=True)
-class BestRecord:
-  """Where the best model is, the step it was trained to and its test bits/dim."""
-
-  path: str
-  step: int
-  test_bits_per_dim: float
-
-
-def read_best(model_dir):
-  """The `BestRecord` of a run directory, or None if it has evaluated nothing yet."""
-  path = tf.train.latest_checkpoint(run_directory.best_dir(model_dir))
-  if path is None:
-    return None
-  reader = tf.train.load_checkpoint(path)
-  return BestRecord(path, int(reader.get_tensor(_STEP_KEY)), float(reader.get_tensor(_BITS_KEY)))
 
 
 class BestModel:
@@ -44,7 +21,7 @@ class BestModel:
     self._model_dir = model_dir
     self._checkpoints = RunCheckpoints(
         tf.train.Checkpoint(model=glow, step=step, test_bits_per_dim=self._bits), model_dir, role, max_to_keep=1,
-        directory=run_directory.best_dir(model_dir))
+        directory=best_dir(model_dir))
     self.record = read_best(model_dir)
 
   def offer(self, step, test_bits_per_dim):

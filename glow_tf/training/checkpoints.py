@@ -5,7 +5,7 @@ import shutil
 
 import tensorflow as tf
 
-from glow_tf.training import run_directory
+from glow_tf import run_layout
 
 
 class CheckpointWriteError(OSError):
@@ -21,7 +21,7 @@ class RunCheckpoints:
   """
 
   def __init__(self, checkpoint, model_dir, role, max_to_keep=3, directory=None):
-    self.directory = directory or run_directory.checkpoints_dir(model_dir)
+    self.directory = directory or run_layout.checkpoints_dir(model_dir)
     self._kept = tf.train.CheckpointManager(checkpoint, self.directory, max_to_keep=max_to_keep)
     self._checkpoint = checkpoint
     self._role = role

@@ -16,8 +16,9 @@ import tensorflow as tf
 import tqdm
 
 from glow_tf import data
-from glow_tf.evaluation import evaluate_bits_per_dim
+from glow_tf import run_layout
 from glow_tf.sampling import SampleGrids
+from glow_tf.scoring import evaluate_bits_per_dim
 from glow_tf.training import run_directory
 from glow_tf.training.best_model import BestModel
 from glow_tf.training.checkpoints import RunCheckpoints
@@ -141,7 +142,7 @@ class _Run:
     self.config, self.train_config = trainer.glow_config, trainer.train_config
     self.model_dir = self.train_config.model_dir
     self.data_seed = int(data_rng.uniform_full_int([], tf.int32))
-    self.writer = (tf.summary.create_file_writer(run_directory.logs_dir(self.model_dir)) if role.is_chief
+    self.writer = (tf.summary.create_file_writer(run_layout.logs_dir(self.model_dir)) if role.is_chief
                    else tf.summary.create_noop_writer())
     self.grids = SampleGrids(trainer.glow)
     self.best = BestModel(trainer.glow, trainer.step, self.model_dir, role)
@@ -204,7 +205,7 @@ class _Run:
     result = TrainResult(
         step=step, train_bits_per_dim=train_bpd, test_bits_per_dim=self.test_bits_per_dim,
         skipped_steps=int(trainer.skipped_steps.numpy()), checkpoint=self.saved_path or self.checkpoints.latest,
-        samples_dir=run_directory.samples_dir(self.model_dir), logs_dir=run_directory.logs_dir(self.model_dir),
+        samples_dir=run_layout.samples_dir(self.model_dir), logs_dir=run_layout.logs_dir(self.model_dir),
         stopped_by=stopped_by, stopped_early=stopped_early)
     best = self.best.record
     if best:
@@ -336,7 +337,7 @@ class _Run:
     tc = self.train_config
     labels, columns = self._sample_labels()
     written = self.grids.write(
-        run_directory.samples_dir(self.model_dir), f"step{step:07d}", tc.temperatures, tc.num_samples,
+        run_layout.samples_dir(self.model_dir), f"step{step:07d}", tc.temperatures, tc.num_samples,
         labels=labels, seed=(tc.seed, 0), columns=columns, column_titles=columns and self.config.label_names)
     with self.writer.as_default(step=step):
       for grid in written:

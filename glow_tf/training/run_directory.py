@@ -1,12 +1,10 @@
-"""A run's directory: its config.json, checkpoints, best model, TensorBoard logs and sample grids."""
+"""A run's directory as training uses it: the config to train with, and the configs recorded for the run."""
 
 import dataclasses
 import os
 
-from glow_tf.config import GlowConfig
-
-CONFIG_FILE = "config.json"
-TRAIN_CONFIG_FILE = "train_config.json"
+from glow_tf.model_config import GlowConfig
+from glow_tf.run_layout import CONFIG_FILE, TRAIN_CONFIG_FILE
 
 
 class ConfigMismatchError(ValueError):
@@ -70,20 +68,3 @@ def _require_writable(model_dir):
   except OSError as error:
     raise OSError(f"Cannot write to --model_dir {model_dir}: {error.strerror or error}. "
                   f"Choose a directory you can write to, with free space.") from None
-
-
-def checkpoints_dir(model_dir):
-  return os.path.join(model_dir, "checkpoints")
-
-
-def best_dir(model_dir):
-  """The checkpoint with the best test bits/dim so far: outside checkpoints/, so `max_to_keep` never removes it."""
-  return os.path.join(model_dir, "best")
-
-
-def samples_dir(model_dir):
-  return os.path.join(model_dir, "samples")
-
-
-def logs_dir(model_dir):
-  return os.path.join(model_dir, "logs")

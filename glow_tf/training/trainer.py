@@ -3,7 +3,7 @@
 import tensorflow as tf
 
 from glow_tf.model import Glow
-from glow_tf.objective import bits_per_dim
+from glow_tf.pixels import bits_per_dim
 from glow_tf.training import optimizers
 from glow_tf.training.schedule import LinearWarmup
 

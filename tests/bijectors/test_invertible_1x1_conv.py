@@ -4,7 +4,7 @@ import tensorflow as tf
 
 from glow_tf.bijectors import (Dense1x1Conv, Invertible1x1Conv, LUDecomposed1x1Conv, ReversedChannels,
                                 ShuffledChannels, make_invertible_1x1_conv, mixings)
-from glow_tf.config import PERMUTATIONS
+from glow_tf.choices import PERMUTATIONS
 from tests.helpers import autodiff_log_det, fresh, randomize
 
 KINDS = ["lu", "conv", "shuffle", "reverse"]

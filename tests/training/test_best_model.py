@@ -8,10 +8,10 @@ import pytest
 import tensorflow as tf
 
 from glow_tf import GlowConfig, data
-from glow_tf.evaluation import evaluate_bits_per_dim
 from glow_tf.loading import load_model
+from glow_tf.run_layout import read_best
+from glow_tf.scoring import evaluate_bits_per_dim
 from glow_tf.training import TrainConfig, train
-from glow_tf.training.best_model import read_best
 
 CONFIG = GlowConfig(image_shape=(8, 8, 1), levels=2, steps_per_level=2, hidden_channels=16, pixel_levels=17)
 EVAL_EVERY = 2
@@ -93,6 +93,6 @@ def test_loading_a_best_model_that_does_not_exist_says_how_it_comes_to_be(tmp_pa
   CONFIG.save(str(model_dir / "config.json"))
   with pytest.raises(FileNotFoundError, match="no best model yet: it is kept at each test-set evaluation"):
     load_model(str(model_dir), checkpoint="best")
-  with pytest.raises(ValueError, match="Unknown checkpoint 'newest'; choose one of latest, best"):
+  with pytest.raises(ValueError, match="Unknown checkpoint 'newest'; choose one of 'latest', 'best'"):
     load_model(str(model_dir), checkpoint="newest")
   np.testing.assert_equal(read_best(str(model_dir)), None)

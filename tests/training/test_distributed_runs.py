@@ -17,8 +17,8 @@ import pytest
 import tensorflow as tf
 
 from glow_tf import GlowConfig
+from glow_tf.run_layout import read_best
 from glow_tf.training import TrainConfig, Trainer, make_strategy, worker_role
-from glow_tf.training.best_model import read_best
 from glow_tf.training.strategy import local_cluster
 from tests.tiny_run import REPO, run_script
 

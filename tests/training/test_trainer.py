@@ -92,8 +92,8 @@ def test_resolve_config_takes_the_saved_config_and_refuses_contradictions(tmp_pa
 @pytest.mark.parametrize("fields, message", [
     (dict(batch_size=0), "batch_size must be a whole number >= 1"),
     (dict(learning_rate=-1.0), "learning_rate must be positive"),
-    (dict(optimizer="sgd"), "choose one of adamax, adam"),
-    (dict(strategy="horovod"), "choose one of auto"),
+    (dict(optimizer="sgd"), "choose one of 'adamax', 'adam'"),
+    (dict(strategy="horovod"), "choose one of 'auto'"),
     (dict(temperatures=()), "temperatures"),
     (dict(clip_gradient_norm=-1.0), "clip_gradient_norm"),
     (dict(eval_every=-5), "eval_every must be a whole number >= 0"),

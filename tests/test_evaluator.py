@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from glow_tf import GlowConfig
-from glow_tf.evaluate_modes import Evaluator
+from glow_tf.evaluator import Evaluator
 from glow_tf.export import export_saved_model
 from glow_tf.training import TrainConfig, train
 from tests.tiny_export import trained_glow

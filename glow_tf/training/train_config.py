@@ -3,10 +3,7 @@
 import dataclasses
 import json
 
-from glow_tf.bijectors.invertible_backprop import BACKPROP_MODES
-
-OPTIMIZERS = ("adamax", "adam")
-STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
+from glow_tf.choices import BACKPROP_MODES, OPTIMIZERS, STRATEGIES, check_config_choices, config_field
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,30 +39,42 @@ class TrainConfig:
     max_nonfinite_steps: stop after this many consecutive steps with non-finite loss or gradients.
   """
 
-  dataset: str = "digits"
-  data_dir: str | None = None
-  model_dir: str = "runs/digits"
-  batch_size: int = 64
-  learning_rate: float = 1e-3
-  warmup_steps: int = 200
-  optimizer: str = "adamax"
-  clip_gradient_norm: float = 0.0
-  backprop: str = "stored"
-  steps: int = 2000
-  seed: int = 0
-  checkpoint_every: int = 500
-  eval_every: int = 500
-  sample_every: int = 500
-  log_every: int = 50
-  eval_batches: int = 0
-  patience: int = 0
-  temperatures: tuple[float, ...] = (0.0, 0.5, 0.7, 1.0)
-  num_samples: int = 64
-  conditional: bool = False
-  xla: bool = False
-  strategy: str = "auto"
-  init_batch_size: int = 256
-  max_nonfinite_steps: int = 20
+  dataset: str = config_field(
+      "digits", "digits (embedded, the default), celeb_a, cifar10, mnist, fashion_mnist, svhn_cropped, or "
+      "folder:PATH for your own images (one subfolder per class for labels).")
+  data_dir: str | None = config_field(
+      None, "tensorflow_datasets data directory, or one holding CelebA's original files.")
+  model_dir: str = config_field("runs/digits", "Checkpoints, logs and samples (default: runs/<dataset>).")
+  batch_size: int = config_field(64, "Global batch size.")
+  learning_rate: float = config_field(1e-3, "Peak learning rate.")
+  warmup_steps: int = config_field(200, "Linear learning-rate warm-up steps.")
+  optimizer: str = config_field("adamax", "Optimiser (default: adamax, as the reference).", OPTIMIZERS)
+  clip_gradient_norm: float = config_field(0.0, "Clip the global gradient norm (0: no clipping).")
+  backprop: str = config_field(
+      "stored", "How the backward pass gets activations: stored (default), recomputed from each layer's stored "
+      "input, or invertible: rebuilt from each layer's output, memory that does not grow with depth.",
+      BACKPROP_MODES)
+  steps: int = config_field(2000, "Training steps in all.")
+  seed: int = config_field(0, "Random seed.")
+  checkpoint_every: int = config_field(500, "Steps between checkpoints.")
+  eval_every: int = config_field(500, "Steps between test-set evaluations (0: never).")
+  sample_every: int = config_field(500, "Steps between sample grids (0: never).")
+  log_every: int = config_field(50, "Steps between TensorBoard scalars.")
+  eval_batches: int = config_field(0, "Test batches per evaluation (0: all).")
+  patience: int = config_field(
+      0, "Stop after this many evaluations without a better test bits/dim (0: never).")
+  temperatures: tuple[float, ...] = config_field(
+      (0.0, 0.5, 0.7, 1.0), "Sample-grid temperatures, e.g. 0,0.5,0.7,1.")
+  num_samples: int = config_field(64, "Images per sample grid.")
+  conditional: bool = config_field(
+      False, "Condition the model on the dataset's labels (classes or attributes).")
+  xla: bool = config_field(False, "Compile the training step with XLA.")
+  strategy: str = config_field(
+      "auto", "tf.distribute strategy. auto: the cluster in TF_CONFIG if there is one, else all local GPUs, else "
+      "one device; mirrored: all local GPUs (or logical CPUs); multi_worker: the cluster in TF_CONFIG.",
+      STRATEGIES)
+  init_batch_size: int = config_field(256, "Images for ActNorm's data-dependent initialisation.")
+  max_nonfinite_steps: int = config_field(20, "Stop after this many consecutive non-finite steps.")
 
   def __post_init__(self):
     object.__setattr__(self, "temperatures", tuple(float(t) for t in self.temperatures))
@@ -83,12 +92,7 @@ class TrainConfig:
       raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}.")
     if not self.clip_gradient_norm >= 0:
       raise ValueError(f"clip_gradient_norm must be >= 0 (0 disables clipping), got {self.clip_gradient_norm!r}.")
-    if self.optimizer not in OPTIMIZERS:
-      raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
-    if self.backprop not in BACKPROP_MODES:
-      raise ValueError(f"Unknown backprop {self.backprop!r}; choose one of {', '.join(BACKPROP_MODES)}.")
-    if self.strategy not in STRATEGIES:
-      raise ValueError(f"Unknown strategy {self.strategy!r}; choose one of {', '.join(STRATEGIES)}.")
+    check_config_choices(self)
     if not self.temperatures or any(t < 0 for t in self.temperatures):
       raise ValueError(f"temperatures must be one or more values >= 0, got {self.temperatures!r}.")
     if self.patience and not self.eval_every:

@@ -7,7 +7,7 @@ import weakref
 import numpy as np
 import tensorflow as tf
 
-from glow_tf.objective import bits_per_dim
+from glow_tf.pixels import bits_per_dim
 
 # model -> its traced scoring function, reused by every evaluation of a run: one trace per batch shape, where a
 # new tf.function per evaluation would retrace each time (and have TensorFlow warn about it mid-training).

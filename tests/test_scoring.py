@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from glow_tf import Glow, GlowConfig, preprocess
-from glow_tf.evaluation import (_scorer, _scorers, bits_per_dim_per_image, evaluate_bits_per_dim,
+from glow_tf.scoring import (_scorer, _scorers, bits_per_dim_per_image, evaluate_bits_per_dim,
                                 evaluate_dequantized_bits_per_dim)
 
 CONFIG = GlowConfig(image_shape=(4, 4, 1), levels=2, steps_per_level=1, hidden_channels=4, pixel_levels=17)

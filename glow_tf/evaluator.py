@@ -8,12 +8,12 @@ import numpy as np
 import tqdm
 
 from glow_tf import data, latent_space
-from glow_tf.evaluation import evaluate_dequantized_bits_per_dim
+from glow_tf.grids import image_grid, write_png
 from glow_tf.health import reconstruction_error
-from glow_tf.images import image_grid, write_png
 from glow_tf.loading import LoadedModel, load_model
-from glow_tf.objective import NonFiniteImagesError, bin_centres
+from glow_tf.pixels import NonFiniteImagesError, bin_centres
 from glow_tf.sampling import SampleGrids, display_scale
+from glow_tf.scoring import evaluate_dequantized_bits_per_dim
 
 
 @dataclasses.dataclass

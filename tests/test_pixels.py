@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from glow_tf import Glow, GlowConfig
-from glow_tf.objective import bin_centres, bits_per_dim, postprocess, preprocess, to_pixels
+from glow_tf.pixels import bin_centres, bits_per_dim, postprocess, preprocess, to_pixels
 
 ALL_8_BIT = np.arange(256)
 
