@@ -12,7 +12,7 @@ from glow_tf.grids import image_grid, write_png
 from glow_tf.health import reconstruction_error
 from glow_tf.loading import LoadedModel, load_model
 from glow_tf.pixels import NonFiniteImagesError, bin_centres
-from glow_tf.sampling import SampleGrids, display_scale
+from glow_tf.sampling import SampleGrids, display_scale, grid_labels
 from glow_tf.scoring import evaluate_dequantized_bits_per_dim
 
 
@@ -96,10 +96,10 @@ class Evaluator:
 
   def samples(self, temperatures, num_samples, seed=0):
     """One grid per temperature, `samples_T{t}.png`; a conditional model gets one class per column."""
-    labels, columns = self._sample_labels(num_samples)
+    labels, columns, titles = grid_labels(self.config, num_samples, self._test_attribute_vectors)
     written = SampleGrids(self.glow).write(
         self.output_dir, "samples", temperatures, num_samples, labels=labels, seed=(seed, 0), columns=columns,
-        column_titles=columns and self.config.label_names)
+        column_titles=titles)
     paths = [grid.path for grid in written]
     self.log(f"Wrote {', '.join(paths)}")
     overflowed = [f"{grid.nonfinite} at T={grid.temperature:g}" for grid in written if grid.nonfinite]
@@ -168,16 +168,11 @@ class Evaluator:
       return lambda labels: np.asarray(labels)[:, index] > 0.5
     return lambda labels: np.asarray(labels) == index
 
-  def _sample_labels(self, num_samples):
-    if not self.config.num_classes:
-      return None, None
-    if self.config.label_kind == "class_ids":
-      return np.arange(num_samples, dtype=np.int32) % self.config.num_classes, self.config.num_classes
+  def _test_attribute_vectors(self, n):
     if self.info is None:
       raise ValueError("A model conditional on attributes draws samples with its test images' attribute vectors: "
                        "name its dataset with --dataset.")
-    # Attribute vectors that occur together in real faces, rather than arbitrary combinations.
-    return self._examples("test", num_samples)[1], None
+    return self._examples("test", n)[1]
 
   def _examples(self, split, count, need_labels=False):
     """The first `count` images of a split as uint8 [N, H, W, C], with their labels if the model (or caller) uses them."""

@@ -17,6 +17,19 @@ def display_scale(image_shape):
   return max(1, MIN_DISPLAY_SIZE // image_shape[0])
 
 
+def grid_labels(config, n, attribute_vectors):
+  """(labels, columns, column titles) of a model's sample grids of n images.
+
+  An unconditional model gets no labels; a model of classes, one class per column with its names above; a model
+  of attributes, `attribute_vectors(n)`, which should be real images' (attributes that occur together), in rows.
+  """
+  if not config.num_classes:
+    return None, None, ()
+  if config.label_kind == "class_ids":
+    return np.arange(n, dtype=np.int32) % config.num_classes, config.num_classes, config.label_names
+  return attribute_vectors(n), None, ()
+
+
 class SampleGrid(NamedTuple):
   """One written grid: its temperature, PNG path, uint8 image, and how many of its samples were not finite."""
 

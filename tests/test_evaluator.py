@@ -9,6 +9,7 @@ import tensorflow as tf
 from glow_tf import GlowConfig
 from glow_tf.evaluator import Evaluator
 from glow_tf.export import export_saved_model
+from glow_tf.sampling import grid_labels
 from glow_tf.training import TrainConfig, train
 from tests.tiny_export import trained_glow
 
@@ -33,10 +34,17 @@ def grid(path):
 def test_conditional_samples_put_one_class_in_each_column(evaluator):
   evaluator, _ = evaluator
   assert evaluator.output_dir.endswith(os.path.join("digits", "eval"))
-  labels, columns = evaluator._sample_labels(20)
-  assert columns == 10 and list(labels) == list(range(10)) * 2
+  labels, columns, titles = grid_labels(evaluator.config, 20, attribute_vectors=None)
+  assert columns == 10 and list(labels) == list(range(10)) * 2 and titles == evaluator.config.label_names
   (path,) = evaluator.samples([0.7], 20)
   assert grid(path).shape == (8 * (2 * 9 + 1), 8 * (10 * 9 + 1), 1)
+
+
+def test_grid_labels_of_unconditional_and_attribute_models():
+  assert grid_labels(GlowConfig(), 4, attribute_vectors=None) == (None, None, ())
+  attributes = GlowConfig(num_classes=3, label_kind="multi_hot", label_names=("a", "b", "c"))
+  labels, columns, titles = grid_labels(attributes, 4, attribute_vectors=lambda n: np.ones([n, 3]))
+  assert labels.shape == (4, 3) and columns is None and titles == ()
 
 
 def test_a_saved_model_knows_its_label_kind_without_a_dataset(conditional_saved_model, tmp_path):

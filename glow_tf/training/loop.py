@@ -17,7 +17,7 @@ import tqdm
 
 from glow_tf import data
 from glow_tf import run_layout
-from glow_tf.sampling import SampleGrids
+from glow_tf.sampling import SampleGrids, grid_labels
 from glow_tf.scoring import evaluate_bits_per_dim
 from glow_tf.training import run_directory
 from glow_tf.training.best_model import BestModel
@@ -335,10 +335,10 @@ class _Run:
     if not self.role.is_chief:
       return
     tc = self.train_config
-    labels, columns = self._sample_labels()
+    labels, columns, titles = grid_labels(self.config, tc.num_samples, self._test_attribute_vectors)
     written = self.grids.write(
         run_layout.samples_dir(self.model_dir), f"step{step:07d}", tc.temperatures, tc.num_samples,
-        labels=labels, seed=(tc.seed, 0), columns=columns, column_titles=columns and self.config.label_names)
+        labels=labels, seed=(tc.seed, 0), columns=columns, column_titles=titles)
     with self.writer.as_default(step=step):
       for grid in written:
         tf.summary.image(f"samples/T={grid.temperature:g}", grid.image[None])
@@ -347,12 +347,6 @@ class _Run:
         tqdm.tqdm.write(f"step {step}: {grid.nonfinite} of {tc.num_samples} samples at T={grid.temperature:g} were "
                         f"not finite (NaN or inf), drawn black in {grid.path}")
 
-  def _sample_labels(self):
-    """Labels for conditional sample grids: one class per column, or the test set's attribute vectors."""
-    tc, num_classes = self.train_config, self.config.num_classes
-    if not tc.conditional:
-      return None, None
-    if self.config.label_kind == "class_ids":
-      return tf.range(tc.num_samples, dtype=tf.int32) % num_classes, num_classes
-    labels = self._pipeline("test", tc.num_samples, training=False).unbatch().batch(tc.num_samples)
-    return tf.convert_to_tensor(labels.take(1).get_single_element()[1]), None
+  def _test_attribute_vectors(self, n):
+    labels = self._pipeline("test", n, training=False).unbatch().batch(n)
+    return tf.convert_to_tensor(labels.take(1).get_single_element()[1])
