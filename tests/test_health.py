@@ -47,6 +47,8 @@ def test_a_model_trained_a_few_hundred_steps_on_digits_still_inverts(tmp_path):
     assert error < 1e-3
     assert max(numbers) < 1e3
 
+    if permutation != "lu":
+      continue  # evaluate.py's reconstruct is the same code for every permutation: one run checks it.
     # What a user runs to check a trained model, on the first test images, as bin centres.
     result = run_script("evaluate.py", "reconstruct", f"--model_dir={result_dir}", f"--num_images={num_images}",
                         f"--output_dir={tmp_path / permutation / 'eval'}")

@@ -74,7 +74,8 @@ def test_train_py_trains_digits_end_to_end(tmp_path):
 @pytest.mark.slow
 def test_a_run_killed_after_its_first_checkpoint_resumes_where_it_stopped(tmp_path):
   model_dir = str(tmp_path / "run")
-  flags = [f"--model_dir={model_dir}", "--checkpoint_every=5", "--eval_every=0", "--sample_every=0", *SMALL]
+  flags = [f"--model_dir={model_dir}", "--checkpoint_every=5", "--eval_every=0", "--sample_every=0", "--noexport",
+           *SMALL]
   process = subprocess.Popen([sys.executable, os.path.join(REPO, "train.py"), "--steps=100000", *flags],
                              cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   try:
@@ -115,7 +116,8 @@ def test_a_bad_flag_exits_with_one_clear_line_before_training(tmp_path):
 @pytest.mark.slow
 def test_a_different_architecture_in_an_existing_model_dir_is_refused(tmp_path):
   model_dir = str(tmp_path / "run")
-  first = run_train(f"--model_dir={model_dir}", "--steps=2", "--eval_every=0", "--sample_every=0", *SMALL)
+  first = run_train(f"--model_dir={model_dir}", "--steps=2", "--eval_every=0", "--sample_every=0", "--noexport",
+                    *SMALL)
   assert first.returncode == 0, first.stderr[-3000:]
   result = run_train(f"--model_dir={model_dir}", "--steps=4", "--hidden_channels=32", timeout=120)
   assert result.returncode != 0

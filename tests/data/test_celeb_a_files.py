@@ -93,3 +93,17 @@ def test_with_neither_a_prepared_copy_nor_the_files_the_error_names_both(tmp_pat
   message = str(raised.value)
   assert "tfds build celeb_a" in message
   assert "CelebA's original files" in message and "list_attr_celeba.txt" in message and "Kaggle" in message
+
+
+def test_the_lists_are_parsed_once_per_process_and_again_when_they_change(tmp_path):
+  write_celeb_a_files(tmp_path, "kaggle")
+  with mock.patch.object(celeb_a_files, "_attributes", wraps=celeb_a_files._attributes) as parse:
+    examples(tmp_path, "train")
+    examples(tmp_path, "test")
+    assert parse.call_count == 1
+    partitions = tmp_path / "list_eval_partition.csv"
+    partitions.write_text(partitions.read_text().replace("000006.jpg,2\n", ""))
+    os.utime(partitions, ns=(0, os.stat(partitions).st_mtime_ns + 10**9))  # A later time, even on a coarse clock.
+    with pytest.raises(celeb_a_files.CelebAFilesError, match="000006"):
+      examples(tmp_path, "train")
+    assert parse.call_count == 2

@@ -254,7 +254,8 @@ def test_sigterm_to_one_worker_stops_every_worker_at_one_checkpoint(tmp_path):
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_stop_signal_saves_the_step_reached_and_the_rerun_resumes_there(tmp_path, stop):
   model_dir = str(tmp_path / "run")
-  flags = [f"--model_dir={model_dir}", "--checkpoint_every=7", "--eval_every=0", "--sample_every=0", *SMALL]
+  flags = [f"--model_dir={model_dir}", "--checkpoint_every=7", "--eval_every=0", "--sample_every=0", "--noexport",
+           *SMALL]
   process = subprocess.Popen(train_py("--steps=100000", *flags), cwd=REPO, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, env=dict(os.environ, **QUIET))
   try:
