@@ -90,15 +90,16 @@ def config_flops(image_size, levels, steps, hidden, coupling):
 class Ours:
   """glow_tf through its public API: Trainer.train_step, Glow.log_prob, Glow.sample."""
 
-  def __init__(self, image_size, levels, steps, hidden, batch, coupling, x, network_dtype=""):
+  def __init__(self, image_size, levels, steps, hidden, batch, coupling, x, network_dtype="", optimizer="adamax",
+               xla=False):
     from glow_tf import GlowConfig  # pylint: disable=g-import-not-at-top
     from glow_tf.training import TrainConfig, Trainer  # pylint: disable=g-import-not-at-top
     config = GlowConfig(image_shape=(image_size, image_size, 3), levels=levels, steps_per_level=steps,
                         hidden_channels=hidden, coupling=coupling, network_dtype=network_dtype)
-    self.trainer = Trainer(config, TrainConfig(batch_size=batch, warmup_steps=100))
+    self.trainer = Trainer(config, TrainConfig(batch_size=batch, warmup_steps=100, optimizer=optimizer, xla=xla))
     self.trainer.initialize(x)
     glow = self.trainer.glow
-    self.log_prob = tf.function(glow.log_prob)
+    self.log_prob = tf.function(glow.log_prob, jit_compile=xla)
     self.sample = tf.function(lambda: glow.sample(batch, 1.0, seed=tf.constant([1, 2])))
 
   def train(self, x):
@@ -108,7 +109,7 @@ class Ours:
 class Tfp:
   """tfp.bijectors.Glow at the same architecture, with ActNorm like ours."""
 
-  def __init__(self, image_size, levels, steps, hidden, batch, coupling, x):
+  def __init__(self, image_size, levels, steps, hidden, batch, coupling, x, optimizer="adamax", xla=False):
     tfb, tfd = tfp.bijectors, tfp.distributions
     shape = (image_size, image_size, 3)
     network = tfb.GlowDefaultNetwork if coupling == "affine" else additive_network
@@ -119,10 +120,10 @@ class Tfp:
     dist = tfd.TransformedDistribution(tfd.Sample(tfd.Normal(0.0, 1.0), glow.inverse_event_shape(shape)), glow)
     dist.log_prob(x)  # Initialises TFP's ActNorms from data, eagerly, before any tracing.
     variables = glow.trainable_variables
-    optimizer = tf.keras.optimizers.Adamax(1e-4)
+    optimizer = {"adamax": tf.keras.optimizers.Adamax, "adam": tf.keras.optimizers.Adam}[optimizer](1e-4)
     optimizer.build(variables)
 
-    @tf.function
+    @tf.function(jit_compile=xla)
     def train(x):
       with tf.GradientTape() as tape:
         loss = -tf.reduce_mean(dist.log_prob(x))
@@ -130,7 +131,7 @@ class Tfp:
       return loss
 
     self.train = train
-    self.log_prob = tf.function(dist.log_prob)
+    self.log_prob = tf.function(dist.log_prob, jit_compile=xla)
     self.sample = tf.function(lambda: dist.sample(batch, seed=tf.constant([1, 2])))
 
 

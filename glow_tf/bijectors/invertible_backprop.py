@@ -13,6 +13,7 @@ from glow_tf.bijectors.data_init import initialize_and_encode
 from glow_tf.bijectors.on_staying_half import OnStayingHalf
 from glow_tf.bijectors.one_pass import OnePassBijector
 
+
 class InvertibleBackprop(OnePassBijector):
   """`bijector` (a Glow's chain of levels) with the backward pass of its encoding direction rebuilt layer by layer.
 
