@@ -29,7 +29,9 @@ class Trainer:
     self.strategy = strategy or tf.distribute.get_strategy()
     self.glow_config, self.train_config = glow_config, train_config
     with self.strategy.scope():
-      self.glow = Glow(glow_config, seed=train_config.seed, backprop=train_config.backprop)
+      # XLA would recompile shared traces at every step (see Glow's `share_traces`).
+      self.glow = Glow(glow_config, seed=train_config.seed, backprop=train_config.backprop,
+                       share_traces=not train_config.xla)
       self.optimizer = make_optimizer(train_config)
       # Built now, so that no optimiser variable is created inside the traced step.
       self.optimizer.build(self.glow.trainable_variables)
