@@ -10,6 +10,7 @@ import sys
 
 from absl import app, flags, logging
 
+from glow_tf import config_flags
 from glow_tf.choices import CHECKPOINTS
 from glow_tf.training.train_config import TrainConfig
 
@@ -25,6 +26,9 @@ flags.DEFINE_string("dataset", None, "The model's dataset (default: the run's; n
 flags.DEFINE_string("data_dir", None, "tensorflow_datasets data directory (default: the run's).")
 flags.DEFINE_integer("batch_size", 64, "Images per batch.")
 flags.DEFINE_integer("seed", 0, "Seed for samples and dequantisation noise.")
+flags.DEFINE_boolean("xla", None, "bpd: score with XLA (default: on for small models on CPU, where it is faster, off "
+                     "otherwise; --noxla turns it off).")
+config_flags.define_config_flags(TrainConfig, names=("intra_op_threads", "inter_op_threads"))
 # bpd
 flags.DEFINE_integer("num_dequantizations", 1, "bpd: dequantisation noise draws per test image.")
 flags.DEFINE_integer("eval_batches", 0, "bpd: test batches to score (0: the whole test split).")
@@ -49,9 +53,10 @@ def main(argv):
   logging.set_verbosity(logging.WARNING)
   _check_flags(mode)
   # Imported here so that --help and flag errors answer without loading TensorFlow.
-  from glow_tf import data
+  from glow_tf import data, fast_path
 
   try:
+    fast_path.set_thread_pools(FLAGS.intra_op_threads or 0, FLAGS.inter_op_threads or 0)
     _run(mode)
   except (FileNotFoundError, ValueError) as error:  # The library's errors about what it was asked to do.
     raise app.UsageError(str(error))
@@ -71,7 +76,7 @@ def _run(mode):
     return
   evaluator = Evaluator.open(
       FLAGS.model_dir, FLAGS.dataset, FLAGS.data_dir, FLAGS.output_dir, FLAGS.batch_size,
-      needs_data=mode != "samples", checkpoint=FLAGS.checkpoint)
+      needs_data=mode != "samples", checkpoint=FLAGS.checkpoint, xla=FLAGS.xla)
   if mode == "bpd":
     evaluator.bits_per_dim(FLAGS.num_dequantizations, FLAGS.eval_batches, FLAGS.seed)
   elif mode == "samples":

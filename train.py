@@ -61,10 +61,11 @@ def main(argv):
     print(f"train.py: error: Unexpected arguments: {' '.join(argv[1:])}; flags look like --steps=100.", file=sys.stderr)
     return 2
   logging.set_verbosity(logging.WARNING)  # TensorFlow's checkpoint chatter would break the progress bar.
-  from glow_tf import data, export, training
+  from glow_tf import data, export, fast_path, training
 
   try:
-    # First: MultiWorkerMirroredStrategy must exist before any other TensorFlow op runs.
+    # First: the thread pools and MultiWorkerMirroredStrategy must exist before any other TensorFlow op runs.
+    fast_path.set_thread_pools(FLAGS.intra_op_threads or 0, FLAGS.inter_op_threads or 0)
     strategy = training.make_strategy(FLAGS.strategy or TrainConfig.strategy)
     glow_config, train_config = configs_from_flags()
     training.check_batch_divides(train_config, strategy)

@@ -13,13 +13,15 @@ from absl import flags
 flags.disclaim_key_flags()
 
 
-def define_config_flags(config_class, flag_values=flags.FLAGS):
-  """Defines `--<field>` for every field of `config_class` that has a flag help."""
+def define_config_flags(config_class, flag_values=flags.FLAGS, names=None):
+  """Defines `--<field>` for every field of `config_class` that has a flag help (or only those in `names`)."""
   for field in _flag_fields(config_class):
+    if names is not None and field.name not in names:
+      continue
     name, help_text, choices = field.name, field.metadata["flag_help"], field.metadata["choices"]
     if choices is not None:
       flags.DEFINE_enum(name, None, choices, help_text, flag_values=flag_values)
-    elif field.type is bool:
+    elif field.type in (bool, bool | None):
       flags.DEFINE_boolean(name, None, help_text, flag_values=flag_values)
     elif field.type is int:
       flags.DEFINE_integer(name, None, help_text, flag_values=flag_values)

@@ -2,15 +2,17 @@
 interpolations and attribute manipulations, written as PNG grids."""
 
 import dataclasses
+import math
 import os
 
 import numpy as np
 import tqdm
 
-from glow_tf import data, latent_space
+from glow_tf import data, fast_path, latent_space, run_layout
 from glow_tf.grids import image_grid, write_png
 from glow_tf.health import reconstruction_error
 from glow_tf.loading import LoadedModel, load_model
+from glow_tf.model_config import GlowConfig
 from glow_tf.pixels import NonFiniteImagesError, bin_centres
 from glow_tf.sampling import SampleGrids, display_scale, grid_labels
 from glow_tf.scoring import evaluate_dequantized_bits_per_dim
@@ -28,9 +30,11 @@ class ReconstructionResult:
 class Evaluator:
   """A restored model, its dataset and an output directory: what each mode of evaluate.py works on."""
 
-  def __init__(self, loaded: LoadedModel, dataset=None, data_dir=None, output_dir=None, batch_size=64, log=print):
-    """See `open`."""
+  def __init__(self, loaded: LoadedModel, dataset=None, data_dir=None, output_dir=None, batch_size=64, log=print,
+               xla=False):
+    """See `open`; `xla` needs a model loaded with `share_traces=False`."""
     self.glow = loaded.glow
+    self.xla = xla
     self.config = loaded.glow.config
     self.dataset = dataset
     self.data_dir = data_dir
@@ -49,7 +53,7 @@ class Evaluator:
 
   @classmethod
   def open(cls, model_dir, dataset=None, data_dir=None, output_dir=None, batch_size=64, needs_data=True, log=print,
-           checkpoint="latest"):
+           checkpoint="latest", xla=None):
     """Restores the model in `model_dir` (a run or a SavedModel version).
 
     Args:
@@ -61,8 +65,15 @@ class Evaluator:
       needs_data: whether the mode reads the dataset, so that a missing one is reported before any work.
       log: where results are reported.
       checkpoint: for a run, `"latest"` or `"best"` (see `load_model`).
+      xla: score bits/dim with XLA; None chooses from the model's size (`glow_tf.fast_path.use_xla`).
     """
-    loaded = load_model(model_dir, checkpoint)
+    config_path = os.path.join(model_dir, run_layout.CONFIG_FILE)
+    if os.path.exists(config_path):
+      config = GlowConfig.load(config_path)
+      info = data.dataset_info(dataset, config.image_shape[0], config.image_shape[-1]) if dataset else None
+      batches = math.ceil(info.num_test / batch_size) if info and info.num_test else 0
+      xla = fast_path.use_xla(xla, config, batch_size, calls=batches, training=False)
+    loaded = load_model(model_dir, checkpoint, share_traces=not xla)
     dataset = dataset or loaded.dataset
     if needs_data and not dataset:
       raise ValueError(
@@ -70,7 +81,7 @@ class Evaluator:
           f"{', '.join(data.DATASET_NAMES)} or folder:PATH.")
     if output_dir is None:
       output_dir = "eval" if loaded.step is None else os.path.join(model_dir, "eval")
-    return cls(loaded, dataset, data_dir or loaded.data_dir, output_dir, batch_size, log)
+    return cls(loaded, dataset, data_dir or loaded.data_dir, output_dir, batch_size, log, bool(xla))
 
   def bits_per_dim(self, num_dequantizations=1, eval_batches=0, seed=0):
     """Test bits/dim with `num_dequantizations` noise draws per image; returns a `DequantizedBitsPerDim`."""
@@ -86,9 +97,9 @@ class Evaluator:
       images = min(images, eval_batches * self.batch_size)
     with tqdm.tqdm(total=images and images * num_dequantizations, unit="image", desc="bpd") as bar:
       result = evaluate_dequantized_bits_per_dim(
-          self.glow, make_dataset, num_dequantizations, conditional, eval_batches, bar.update)
+          self.glow, make_dataset, num_dequantizations, conditional, eval_batches, bar.update, self.xla)
     self.log(f"test bits/dim: {result.mean:.4f} ± {result.standard_error:.4f} (standard error over "
-             f"{result.num_images} images, {num_dequantizations} dequantisation(s) each)")
+             f"{result.num_images} images, {num_dequantizations} dequantisation(s) each{', with XLA' if self.xla else ''})")
     if num_dequantizations > 1:
       self.log(f"importance-weighted bound: {result.importance_weighted:.4f} ± "
                f"{result.importance_weighted_standard_error:.4f}")

@@ -63,6 +63,11 @@ class Glow(tf.Module):
       self.bijector = tfb.Chain([glow_bijectors.ExpectImageShape(config.image_shape), levels], name="glow")
       self.distribution = self.distribution_at(1.0)
 
+  @property
+  def shares_traces(self):
+    """Whether each level's flow steps share one trace (see `__init__`); XLA needs a model that does not."""
+    return self._share_traces
+
   def _level(self, layout):
     """The chain of the first level of `layout` (`multiscale.Level`s) and, through `OnStayingHalf`, of the rest.
 

@@ -9,12 +9,12 @@ import tensorflow as tf
 
 from glow_tf.pixels import bits_per_dim
 
-# model -> its traced scoring function, reused by every evaluation of a run: one trace per batch shape, where a
+# model -> {xla: its traced scoring function}, reused by every evaluation of a run: one trace per batch shape, where a
 # new tf.function per evaluation would retrace each time (and have TensorFlow warn about it mid-training).
 _scorers = weakref.WeakKeyDictionary()
 
 
-def evaluate_bits_per_dim(glow, dataset, conditional=False, max_batches=0, progress=None):
+def evaluate_bits_per_dim(glow, dataset, conditional=False, max_batches=0, progress=None, xla=False):
   """Mean bits/dim of `glow` over a batched model-space `dataset` of x (or (x, labels) when `conditional`).
 
   Args:
@@ -23,17 +23,18 @@ def evaluate_bits_per_dim(glow, dataset, conditional=False, max_batches=0, progr
     conditional: whether batches carry labels for the model.
     max_batches: stop after this many batches; 0 for all.
     progress: optional callable taking the number of images just scored (e.g. a progress bar's update).
+    xla: compile the scoring with XLA (a `Glow` built with `share_traces=False`; see `glow_tf.fast_path`).
 
   Returns:
     (mean, standard error of the mean, number of images).
   """
-  scores = bits_per_dim_per_image(glow, dataset, conditional, max_batches, progress)
+  scores = bits_per_dim_per_image(glow, dataset, conditional, max_batches, progress, xla)
   return float(scores.mean()), _standard_error(scores), len(scores)
 
 
-def bits_per_dim_per_image(glow, dataset, conditional=False, max_batches=0, progress=None):
+def bits_per_dim_per_image(glow, dataset, conditional=False, max_batches=0, progress=None, xla=False):
   """The bits/dim of every image in `dataset`, in order, as float64 [N]; arguments as `evaluate_bits_per_dim`."""
-  score = _scorer(glow)
+  score = _scorer(glow, xla)
   scores = []
   for index, batch in enumerate(dataset):
     if max_batches and index >= max_batches:
@@ -47,16 +48,20 @@ def bits_per_dim_per_image(glow, dataset, conditional=False, max_batches=0, prog
   return np.concatenate(scores).astype(np.float64)
 
 
-def _scorer(glow):
-  """bits/dim per image of a batch, as one tf.function per model, traced per batch shape (full batches, then the
-  last partial one): a static batch size keeps models that cannot trace an unknown one, such as
-  tfp.bijectors.Glow, scorable too."""
-  if glow not in _scorers:
+def _scorer(glow, xla=False):
+  """bits/dim per image of a batch, as one tf.function per model (and XLA or not), traced per batch shape (full
+  batches, then the last partial one): a static batch size keeps models that cannot trace an unknown one, such
+  as tfp.bijectors.Glow, scorable too."""
+  if xla and getattr(glow, "shares_traces", False):
+    raise ValueError("XLA would recompile a model's shared traces at every batch: score with XLA a Glow built "
+                     "with share_traces=False.")
+  scorers = _scorers.setdefault(glow, {})
+  if xla not in scorers:
     # A weak reference: the cache must not keep the model it is keyed on alive.
     model, config = weakref.ref(glow), glow.config
-    _scorers[glow] = tf.function(
-        lambda x, labels: bits_per_dim(model().log_prob(x, labels), config.num_dims, config.n_bins))
-  return _scorers[glow]
+    scorers[xla] = tf.function(
+        lambda x, labels: bits_per_dim(model().log_prob(x, labels), config.num_dims, config.n_bins), jit_compile=xla)
+  return scorers[xla]
 
 
 @dataclasses.dataclass
@@ -80,7 +85,7 @@ class DequantizedBitsPerDim:
 
 
 def evaluate_dequantized_bits_per_dim(glow, make_dataset, num_dequantizations, conditional=False, max_batches=0,
-                                      progress=None):
+                                      progress=None, xla=False):
   """Test bits/dim of `glow` with `num_dequantizations` noise draws per image.
 
   Args:
@@ -88,12 +93,12 @@ def evaluate_dequantized_bits_per_dim(glow, make_dataset, num_dequantizations, c
     make_dataset: `make_dataset(seed)` returns the batched test set, the same images in the same order for
       every seed and noise that differs between seeds (as `glow_tf.data.make_pipeline(..., training=False)`).
     num_dequantizations: noise draws per image, >= 1.
-    conditional, max_batches, progress: as for `evaluate_bits_per_dim`.
+    conditional, max_batches, progress, xla: as for `evaluate_bits_per_dim`.
   """
   if isinstance(num_dequantizations, bool) or not isinstance(num_dequantizations, int) or num_dequantizations < 1:
     raise ValueError(f"num_dequantizations must be a whole number >= 1, got {num_dequantizations!r}.")
   scores = np.stack([
-      bits_per_dim_per_image(glow, make_dataset(seed), conditional, max_batches, progress)
+      bits_per_dim_per_image(glow, make_dataset(seed), conditional, max_batches, progress, xla)
       for seed in range(num_dequantizations)])  # [K, N]
   # In nats for the whole image, log mean_k p_k = logsumexp_k(log p_k) - log K; bits/dim is affine in log p.
   nats = -scores * glow.config.num_dims * math.log(2.0)

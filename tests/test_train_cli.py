@@ -43,8 +43,11 @@ def test_train_py_trains_digits_end_to_end(tmp_path):
   model_dir = str(tmp_path / "run")
   result = run_train(f"--model_dir={model_dir}", "--steps=20", "--checkpoint_every=10", "--eval_every=10",
                      "--patience=4", "--sample_every=20", "--num_samples=16", "--temperatures=0,0.7",
-                     "--coupling_scale_floor=0.2", *SMALL)
+                     "--coupling_scale_floor=0.2", "--intra_op_threads=1", "--inter_op_threads=2", *SMALL)
   assert result.returncode == 0, result.stderr[-3000:]
+  # 20 steps cannot pay back XLA's compilation, so the automatic choice is the graph.
+  assert ("XLA: off (automatic: --xla or --noxla to choose); thread pools: 1 intra-op, 2 inter-op"
+          in result.stdout), result.stdout[-2000:]
   assert '"patience": 4' in open(os.path.join(model_dir, "train_config.json")).read()
   assert GlowConfig.load(os.path.join(model_dir, "config.json")).coupling_scale_floor == 0.2
   assert checkpoint_step(model_dir) == 20
@@ -65,6 +68,10 @@ def test_train_py_trains_digits_end_to_end(tmp_path):
   rescored = subprocess.run([sys.executable, os.path.join(REPO, "evaluate.py"), "bpd", f"--model_dir={model_dir}",
                              "--checkpoint=best"], capture_output=True, text=True, cwd=REPO)
   assert f"test bits/dim: {logged[best_step]} ± " in rescored.stdout, rescored.stderr[-2000:]
+  with_xla = subprocess.run([sys.executable, os.path.join(REPO, "evaluate.py"), "bpd", f"--model_dir={model_dir}",
+                             "--xla", "--eval_batches=2", "--intra_op_threads=1", "--inter_op_threads=1"],
+                            capture_output=True, text=True, cwd=REPO)
+  assert "images, 1 dequantisation(s) each, with XLA)" in with_xla.stdout, with_xla.stderr[-2000:]
   exported = subprocess.run([sys.executable, os.path.join(REPO, "evaluate.py"), "export", f"--model_dir={model_dir}",
                              "--checkpoint=best", f"--export_dir={tmp_path / 'best'}"], capture_output=True, text=True,
                             cwd=REPO)

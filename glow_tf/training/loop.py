@@ -101,6 +101,11 @@ def train(glow_config, train_config, strategy=None, log=print, train_batches=Non
   model_dir = train_config.model_dir
   run_directory.prepare(model_dir, glow_config, train_config, write=role.is_chief)
   trainer = Trainer(glow_config, train_config, strategy)
+  if role.is_chief:
+    chosen = "" if train_config.xla is not None else " (automatic: --xla or --noxla to choose)"
+    threads = tf.config.threading
+    log(f"XLA: {'on' if trainer.xla else 'off'}{chosen}; thread pools: {threads.get_intra_op_parallelism_threads()} "
+        f"intra-op, {threads.get_inter_op_parallelism_threads()} inter-op (0: TensorFlow's choice).")
   # Each (re)start draws its data-order seed from here; checkpointed, so a resumed run is reproducible.
   data_rng = tf.random.Generator.from_seed(train_config.seed)
   checkpoints = RunCheckpoints(trainer.checkpoint(data_rng=data_rng), model_dir, role)

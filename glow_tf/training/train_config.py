@@ -31,7 +31,10 @@ class TrainConfig:
     temperatures: the sample grids' temperatures.
     num_samples: images per sample grid.
     conditional: condition the model on the dataset's labels.
-    xla: compile the training step with XLA.
+    xla: compile the training step with XLA; None chooses from the step's size (`glow_tf.fast_path.use_xla`):
+      on for small steps on CPU, where XLA measured faster, off for large ones and on GPUs and TPUs.
+    intra_op_threads, inter_op_threads: TensorFlow's thread pools; 0 is TensorFlow's choice (one thread per
+      core), which measured fastest (`glow_tf.fast_path`).
     strategy: `"auto"` (the cluster in TF_CONFIG if it lists several tasks, else all local GPUs, else one
       device), `"default"`, `"mirrored"`, `"multi_worker"` (machines from TF_CONFIG) or `"tpu"`; see
       `glow_tf.training.make_strategy`.
@@ -68,7 +71,11 @@ class TrainConfig:
   num_samples: int = config_field(64, "Images per sample grid.")
   conditional: bool = config_field(
       False, "Condition the model on the dataset's labels (classes or attributes).")
-  xla: bool = config_field(False, "Compile the training step with XLA.")
+  xla: bool | None = config_field(
+      None, "Compile the training step with XLA (default: on for small models on CPU, where it is faster, off "
+      "otherwise; --noxla turns it off).")
+  intra_op_threads: int = config_field(0, "Threads each op may use (0: TensorFlow's choice, one per core).")
+  inter_op_threads: int = config_field(0, "Ops run at once (0: TensorFlow's choice).")
   strategy: str = config_field(
       "auto", "tf.distribute strategy. auto: the cluster in TF_CONFIG if there is one, else all local GPUs, else "
       "one device; mirrored: all local GPUs (or logical CPUs); multi_worker: the cluster in TF_CONFIG.",
@@ -84,7 +91,8 @@ class TrainConfig:
       value = getattr(self, name)
       if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{name} must be a whole number >= 1, got {value!r}.")
-    for name in ("warmup_steps", "eval_every", "sample_every", "eval_batches", "patience"):
+    for name in ("warmup_steps", "eval_every", "sample_every", "eval_batches", "patience", "intra_op_threads",
+                 "inter_op_threads"):
       value = getattr(self, name)
       if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError(f"{name} must be a whole number >= 0, got {value!r}.")

@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 
+from glow_tf import fast_path
 from glow_tf.model import Glow
 from glow_tf.pixels import bits_per_dim
 from glow_tf.training import optimizers
@@ -28,17 +29,20 @@ class Trainer:
   def __init__(self, glow_config, train_config, strategy=None):
     self.strategy = strategy or tf.distribute.get_strategy()
     self.glow_config, self.train_config = glow_config, train_config
+    self.xla = fast_path.use_xla(
+        train_config.xla, glow_config, train_config.batch_size // self.strategy.num_replicas_in_sync,
+        calls=train_config.steps)
     with self.strategy.scope():
       # XLA would recompile shared traces at every step (see Glow's `share_traces`).
       self.glow = Glow(glow_config, seed=train_config.seed, backprop=train_config.backprop,
-                       share_traces=not train_config.xla)
+                       share_traces=not self.xla)
       self.optimizer = make_optimizer(train_config)
       # Built now, so that no optimiser variable is created inside the traced step.
       self.optimizer.build(self.glow.trainable_variables)
       self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
       self.skipped_steps = tf.Variable(0, dtype=tf.int64, trainable=False, name="skipped_steps")
       self.initialized = tf.Variable(False, trainable=False, name="initialized")
-    self._replica_gradients = tf.function(self._replica_gradients_fn, jit_compile=train_config.xla)
+    self._replica_gradients = tf.function(self._replica_gradients_fn, jit_compile=self.xla)
     self.train_step = tf.function(self._train_step_fn)
     self._broadcast_from_first_replica = tf.function(self._broadcast_from_first_replica_fn)
     self._gather_weight_norms = tf.function(self._gather_weight_norms_fn)

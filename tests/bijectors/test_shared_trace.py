@@ -40,7 +40,7 @@ def make_variables_of(step):
 
 def graph_nodes_by_op(steps_per_level, backprop):
   config = GlowConfig(image_shape=(4, 4, 3), levels=2, steps_per_level=steps_per_level, hidden_channels=8)
-  trainer = Trainer(config, TrainConfig(batch_size=2, backprop=backprop))
+  trainer = Trainer(config, TrainConfig(batch_size=2, backprop=backprop, xla=False))
   x = tf.random.stateless_uniform([2, 4, 4, 3], [1, 2], -0.5, 0.5)
   trainer.initialize(x)
   library = trainer.train_step.get_concrete_function(x).graph.as_graph_def().library

@@ -33,7 +33,7 @@ def test_steps_lower_bits_per_dim_and_count():
 
 def test_an_xla_step_trains_a_model_without_shared_traces_and_matches_the_graph_step():
   # Under jit_compile, TensorFlow 2.21 recompiles a shared trace at every call: seconds a step.
-  graph = Trainer(TINY, TrainConfig(batch_size=8))
+  graph = Trainer(TINY, TrainConfig(batch_size=8, xla=False))
   xla = Trainer(TINY, TrainConfig(batch_size=8, xla=True))
   flow_steps = lambda trainer: [m for m in trainer.glow.submodules if isinstance(m, FlowStep)]
   assert all(step._shared_trace is not None for step in flow_steps(graph))
@@ -128,7 +128,7 @@ MIRRORED_SCRIPT = textwrap.dedent("""
     from glow_tf.training import TrainConfig, Trainer
 
     config = GlowConfig(image_shape=(4, 4, 3), levels=2, steps_per_level=2, hidden_channels=8)
-    train_config = TrainConfig(batch_size=8, warmup_steps=0, clip_gradient_norm=5.0)
+    train_config = TrainConfig(batch_size=8, warmup_steps=0, clip_gradient_norm=5.0, xla=False)
     x = tf.random.stateless_uniform([8, 4, 4, 3], [3, 4], -0.5, 0.5)
     results = []
     for strategy in (tf.distribute.get_strategy(), tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])):

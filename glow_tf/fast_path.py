@@ -1,0 +1,65 @@
+"""The settings that make a model fast on the machine at hand: whether to compile with XLA, and the thread pools.
+
+XLA fuses the many small element-wise ops between the convolutions, but on CPU its convolutions are slower than
+the oneDNN ones TensorFlow's graph runs, and slower still in the backward pass. So it wins where a step is many
+small ops and loses where the convolutions dominate. `bench/vs_pytorch.py` and `bench/XLA_CHOICE.md` measured
+the crossing on 2-core CPUs (32x32x3, L=3, K=8): XLA trains 1.5-1.6x faster than the graph for the digits default
+(about 0.7 GFLOP per step), level to 1.13x at W=128 batch 16 (3.8 GFLOP), and 0.62-0.79x from 7.7 GFLOP up;
+it computes log_prob faster up to about 8 GFLOP per call (1.11-1.83x) and loses from 15 GFLOP on. The
+thresholds below sit between those points. XLA's compilation costs seconds before the first call (6 s more than
+the graph for the digits training step), which the faster calls pay back after about 450 steps there; so it is
+the default only for work of at least MIN_CALLS calls (the digits default trains 1000 steps: 2490 images/s
+with XLA against 1490 without). On GPUs and TPUs nothing here was measured, so the default there is the graph.
+
+Thread pools: TensorFlow's own choice (one intra-op thread per core, as many inter-op threads) measured as fast as
+any explicit setting on 2 cores, and one inter-op thread 10% slower in training, so 0 ("TensorFlow's choice")
+is the default.
+"""
+
+import tensorflow as tf
+
+from glow_tf import multiscale
+
+# Forward FLOPs of one call, per replica, up to which XLA is the default on CPU.
+XLA_MAX_TRAINING_FLOPS = 5e9
+XLA_MAX_LOG_PROB_FLOPS = 10e9
+MIN_CALLS = 1000
+
+
+def forward_flops(config) -> int:
+  """The analytic FLOPs of one image's forward pass: 2 k^2 C_in C_out per output pixel of every convolution
+  (coupling networks, invertible 1x1 convolutions and split priors); element-wise work is not counted."""
+  hidden, flops = config.hidden_channels, 0
+  for level in multiscale.levels(config):
+    height, width, channels = level.shape
+    half = channels // 2
+    coupling_out = channels if config.coupling == "affine" else channels - half
+    per_step = channels * channels + 9 * half * hidden + hidden * hidden + 9 * hidden * coupling_out
+    flops += config.steps_per_level * per_step * height * width
+    if not level.is_top:
+      flops += 9 * half * channels * height * width  # The split prior: staying half -> (mean, log-scale).
+  return 2 * flops
+
+
+def use_xla(setting, config, batch_per_replica, calls, training=True):
+  """Whether to compile with XLA: `setting` if it is True or False, else (None: automatic) on CPU for at least
+  MIN_CALLS calls of at most XLA_MAX_TRAINING_FLOPS (a training step) or XLA_MAX_LOG_PROB_FLOPS (log_prob)
+  forward FLOPs each."""
+  if setting is not None:
+    return bool(setting)
+  if calls < MIN_CALLS or tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU"):
+    return False
+  limit = XLA_MAX_TRAINING_FLOPS if training else XLA_MAX_LOG_PROB_FLOPS
+  return forward_flops(config) * batch_per_replica <= limit
+
+
+def set_thread_pools(intra_op_threads=0, inter_op_threads=0):
+  """Sizes TensorFlow's thread pools (0 leaves a pool at TensorFlow's choice). Call before TensorFlow runs any op:
+  the pools are made then, and a later change raises RuntimeError."""
+  for name, value in (("intra_op_threads", intra_op_threads), ("inter_op_threads", inter_op_threads)):
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+      raise ValueError(f"{name} must be a whole number >= 0 (0: TensorFlow's choice), got {value!r}.")
+  if intra_op_threads:
+    tf.config.threading.set_intra_op_parallelism_threads(intra_op_threads)
+  if inter_op_threads:
+    tf.config.threading.set_inter_op_parallelism_threads(inter_op_threads)

@@ -1,0 +1,52 @@
+"""The automatic choices of glow_tf.fast_path: XLA or the graph, and the thread pools."""
+
+import pytest
+
+from glow_tf import GlowConfig, fast_path
+from glow_tf.training import TrainConfig, Trainer
+
+TINY = GlowConfig(image_shape=(4, 4, 1), levels=1, steps_per_level=1, hidden_channels=2, coupling="additive")
+# 32x32x3, L=3, K=8, W=128, affine: the smallest model of bench/vs_pytorch.py.
+CIFAR_W128 = GlowConfig(image_shape=(32, 32, 3), levels=3, steps_per_level=8, hidden_channels=128)
+
+
+def test_forward_flops_counts_every_convolution_of_a_level():
+  # One level of 2x2x4 after the squeeze: 1x1 conv 4x4, coupling net 3x3 2->2, 1x1 2->2, 3x3 2->2 (additive).
+  per_pixel = 4 * 4 + 9 * 2 * 2 + 2 * 2 + 9 * 2 * 2
+  assert fast_path.forward_flops(TINY) == 2 * per_pixel * 2 * 2
+  # Two levels: 4x4x4 and its split prior's 3x3 conv (2 -> 4 channels), then the top at 2x2x8 (half: 4).
+  two_levels = GlowConfig(image_shape=(8, 8, 1), levels=2, steps_per_level=1, hidden_channels=2, coupling="additive")
+  bottom = (4 * 4 + 9 * 2 * 2 + 2 * 2 + 9 * 2 * 2) * 4 * 4 + 9 * 2 * 4 * 4 * 4
+  top = (8 * 8 + 9 * 4 * 2 + 2 * 2 + 9 * 2 * 4) * 2 * 2
+  assert fast_path.forward_flops(two_levels) == 2 * (bottom + top)
+
+
+@pytest.mark.parametrize("setting", [True, False])
+def test_a_given_setting_is_kept(setting):
+  assert fast_path.use_xla(setting, CIFAR_W128, 512, calls=1) is setting
+
+
+def test_automatic_xla_only_for_small_steps_and_long_enough_work():
+  assert fast_path.use_xla(None, CIFAR_W128, 16, calls=fast_path.MIN_CALLS)  # 3.8 GFLOP a step.
+  assert not fast_path.use_xla(None, CIFAR_W128, 16, calls=fast_path.MIN_CALLS - 1)  # Compilation would not pay.
+  assert not fast_path.use_xla(None, CIFAR_W128, 64, calls=10**6)  # 15 GFLOP: the convolutions dominate.
+  # 7.7 GFLOP: past the training step's limit, within log_prob's.
+  assert not fast_path.use_xla(None, CIFAR_W128, 32, calls=10**6)
+  assert fast_path.use_xla(None, CIFAR_W128, 32, calls=10**6, training=False)
+
+
+def test_the_trainer_compiles_small_long_runs_with_unshared_traces():
+  long_run = Trainer(TINY, TrainConfig(batch_size=4, steps=fast_path.MIN_CALLS))
+  assert long_run.xla and not long_run.glow.shares_traces
+  short_run = Trainer(TINY, TrainConfig(batch_size=4, steps=10))
+  assert not short_run.xla and short_run.glow.shares_traces
+  refused = Trainer(TINY, TrainConfig(batch_size=4, steps=fast_path.MIN_CALLS, xla=False))
+  assert not refused.xla and refused.glow.shares_traces
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True])
+def test_thread_pool_sizes_are_whole_numbers(bad):
+  with pytest.raises(ValueError, match="intra_op_threads must be a whole number >= 0"):
+    fast_path.set_thread_pools(intra_op_threads=bad)
+  with pytest.raises(ValueError, match="inter_op_threads must be a whole number >= 0"):
+    TrainConfig(inter_op_threads=bad)
