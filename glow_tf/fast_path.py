@@ -2,14 +2,14 @@
 
 XLA fuses the many small element-wise ops between the convolutions, but on CPU its convolutions are slower than
 the oneDNN ones TensorFlow's graph runs, and slower still in the backward pass. So it wins where a step is many
-small ops and loses where the convolutions dominate. `bench/vs_pytorch.py` and `bench/XLA_CHOICE.md` measured
-the crossing on 2-core CPUs (32x32x3, L=3, K=8): XLA trains 1.5-1.6x faster than the graph for the digits default
-(about 0.7 GFLOP per step), level to 1.13x at W=128 batch 16 (3.8 GFLOP), and 0.62-0.79x from 7.7 GFLOP up;
-it computes log_prob faster up to about 8 GFLOP per call (1.11-1.83x) and loses from 15 GFLOP on. The
-thresholds below sit between those points. XLA's compilation costs seconds before the first call (6 s more than
-the graph for the digits training step), which the faster calls pay back after about 450 steps there; so it is
-the default only for work of at least MIN_CALLS calls (the digits default trains 1000 steps: 2490 images/s
-with XLA against 1490 without). On GPUs and TPUs nothing here was measured, so the default there is the graph.
+small ops and loses where the convolutions dominate. `bench/xla_choice.py` measured the crossing on a 2-core
+CPU (`bench/XLA_CHOICE.md`; forward GFLOP of convolutions per call): XLA trains 1.97x faster than the graph for
+the digits default (0.2 GFLOP a step) and 1.03x at 32x32, W=128, batch 16 (3.8 GFLOP), but 0.66-0.82x from 7.7
+GFLOP up; it computes log_prob 1.09-2.69x faster up to 7.7 GFLOP and 0.85-0.98x from 10.4 GFLOP up. The
+thresholds below sit between those points. XLA's compilation costs seconds before the first call (5-9 s more
+than the graph for a training step), which the faster steps pay back after a few hundred steps for digits; so
+it is the default only for work of at least MIN_CALLS calls (the digits default trains 1000 steps). On GPUs and
+TPUs nothing here was measured, so the default there is the graph.
 
 Thread pools: TensorFlow's own choice (one intra-op thread per core, as many inter-op threads) measured as fast as
 any explicit setting on 2 cores, and one inter-op thread 10% slower in training, so 0 ("TensorFlow's choice")
