@@ -98,8 +98,9 @@ class Evaluator:
     with tqdm.tqdm(total=images and images * num_dequantizations, unit="image", desc="bpd") as bar:
       result = evaluate_dequantized_bits_per_dim(
           self.glow, make_dataset, num_dequantizations, conditional, eval_batches, bar.update, self.xla)
+    with_xla = ", with XLA" if self.xla else ""
     self.log(f"test bits/dim: {result.mean:.4f} ± {result.standard_error:.4f} (standard error over "
-             f"{result.num_images} images, {num_dequantizations} dequantisation(s) each{', with XLA' if self.xla else ''})")
+             f"{result.num_images} images, {num_dequantizations} dequantisation(s) each{with_xla})")
     if num_dequantizations > 1:
       self.log(f"importance-weighted bound: {result.importance_weighted:.4f} ± "
                f"{result.importance_weighted_standard_error:.4f}")

@@ -9,8 +9,8 @@ import tensorflow as tf
 
 from glow_tf.pixels import bits_per_dim
 
-# model -> {xla: its traced scoring function}, reused by every evaluation of a run: one trace per batch shape, where a
-# new tf.function per evaluation would retrace each time (and have TensorFlow warn about it mid-training).
+# model -> {xla: its traced scoring function}, reused by every evaluation of a run: one trace per batch shape,
+# where a new tf.function per evaluation would retrace each time (and have TensorFlow warn about it mid-training).
 _scorers = weakref.WeakKeyDictionary()
 
 
