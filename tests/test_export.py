@@ -179,8 +179,10 @@ def test_train_py_exports_at_the_end_and_again_only_when_it_trained_on(trained):
   path, glow = trained
   assert GlowConfig.load(os.path.join(path, "config.json")) == glow.config
   model_dir = os.path.dirname(os.path.dirname(path))
-  again = run_script("train.py", f"--model_dir={model_dir}", f"--steps={STEPS}", "--eval_every=0", "--sample_every=0")
+  again = run_script("train.py", f"--model_dir={model_dir}", f"--steps={STEPS}", "--eval_every=0", "--sample_every=0",
+                     "--noxla")
   assert again.returncode == 0, again.stderr[-3000:]
+  assert "XLA: off; thread pools:" in again.stdout  # Chosen by the flag, not automatically.
   assert f"SavedModel of the latest checkpoint: {path}" in again.stdout  # It never evaluated: no best model.
   assert os.listdir(os.path.dirname(path)) == [str(STEPS)]
 

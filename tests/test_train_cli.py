@@ -66,8 +66,9 @@ def test_train_py_trains_digits_end_to_end(tmp_path):
   assert f"Best: {model_dir}/best/ckpt-{best_step} (step {best_step}, test bits/dim {logged[best_step]})" in result.stdout
   assert f"SavedModel of the best checkpoint: {model_dir}/export/{best_step}" in result.stdout
   rescored = subprocess.run([sys.executable, os.path.join(REPO, "evaluate.py"), "bpd", f"--model_dir={model_dir}",
-                             "--checkpoint=best"], capture_output=True, text=True, cwd=REPO)
+                             "--checkpoint=best", "--noxla"], capture_output=True, text=True, cwd=REPO)
   assert f"test bits/dim: {logged[best_step]} ± " in rescored.stdout, rescored.stderr[-2000:]
+  assert "with XLA" not in rescored.stdout
   with_xla = subprocess.run([sys.executable, os.path.join(REPO, "evaluate.py"), "bpd", f"--model_dir={model_dir}",
                              "--xla", "--eval_batches=2", "--intra_op_threads=1", "--inter_op_threads=1"],
                             capture_output=True, text=True, cwd=REPO)
