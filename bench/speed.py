@@ -91,10 +91,10 @@ class Ours:
   """glow_tf through its public API: Trainer.train_step, Glow.log_prob, Glow.sample."""
 
   def __init__(self, image_size, levels, steps, hidden, batch, coupling, x, network_dtype="", optimizer="adamax",
-               xla=False):
+               xla=False, channels=3):
     from glow_tf import GlowConfig  # pylint: disable=g-import-not-at-top
     from glow_tf.training import TrainConfig, Trainer  # pylint: disable=g-import-not-at-top
-    config = GlowConfig(image_shape=(image_size, image_size, 3), levels=levels, steps_per_level=steps,
+    config = GlowConfig(image_shape=(image_size, image_size, channels), levels=levels, steps_per_level=steps,
                         hidden_channels=hidden, coupling=coupling, network_dtype=network_dtype)
     self.trainer = Trainer(config, TrainConfig(batch_size=batch, warmup_steps=100, optimizer=optimizer, xla=xla))
     self.trainer.initialize(x)

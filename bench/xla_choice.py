@@ -52,18 +52,16 @@ def glow_config(name, coupling):
 def time_worker(args):
   import numpy as np  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from glow_tf.training import TrainConfig, Trainer  # pylint: disable=g-import-not-at-top
   from interleaved import images_per_second  # pylint: disable=g-import-not-at-top
+  from speed import Ours  # pylint: disable=g-import-not-at-top
 
-  config, batch = glow_config(args.worker, args.coupling), CONFIGS[args.worker][-1]
-  x = tf.constant(np.random.default_rng(0).uniform(-0.5, 0.5, [batch, *config.image_shape]).astype(np.float32))
+  (size, _, channels), levels, steps, hidden, batch = CONFIGS[args.worker]
+  x = tf.constant(np.random.default_rng(0).uniform(-0.5, 0.5, [batch, size, size, channels]).astype(np.float32))
   calls, first_call = {}, {}
   for xla in (False, True):
-    trainer = Trainer(config, TrainConfig(batch_size=batch, optimizer="adam", warmup_steps=100, xla=xla))
-    trainer.initialize(x)
-    log_prob = tf.function(trainer.glow.log_prob, jit_compile=xla)
-    calls[f"train/{xla}"] = lambda t=trainer: t.train_step(x)["bits_per_dim"]
-    calls[f"log_prob/{xla}"] = lambda f=log_prob: f(x)
+    ours = Ours(size, levels, steps, hidden, batch, args.coupling, x, optimizer="adam", xla=xla, channels=channels)
+    calls[f"train/{xla}"] = lambda o=ours: o.train(x)
+    calls[f"log_prob/{xla}"] = lambda o=ours: o.log_prob(x)
   for key, call in calls.items():
     start = time.perf_counter()
     call().numpy()
