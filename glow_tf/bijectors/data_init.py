@@ -6,7 +6,7 @@ a separate entry point rather than a mode of `inverse`, so no training or servin
 initialiser, and nothing outside the pass can run one.
 """
 
-import tensorflow_probability as tfp
+from glow_tf.bijectors import chains
 
 
 def initialize_and_encode(bijector, x, **kwargs):
@@ -16,9 +16,8 @@ def initialize_and_encode(bijector, x, **kwargs):
   """
   if hasattr(bijector, "initialize_and_encode"):
     return bijector.initialize_and_encode(x, **kwargs)
-  if isinstance(bijector, tfp.bijectors.Composition):  # tfb.Chain makes a _Chain, a Composition.
-    # A chain's encoding direction (TFP's inverse) applies its first bijector first.
-    for layer in bijector.bijectors:
-      x = initialize_and_encode(layer, x, **kwargs.get(layer.name, {}))
+  if chains.is_chain(bijector):
+    for layer, layer_kwargs in chains.encoding_order(bijector, kwargs):
+      x = initialize_and_encode(layer, x, **layer_kwargs)
     return x
   return bijector.inverse(x, **kwargs)

@@ -7,8 +7,8 @@ holds one layer's activations at a time, whatever the depth.
 """
 
 import tensorflow as tf
-import tensorflow_probability as tfp
 
+from glow_tf.bijectors import chains
 from glow_tf.bijectors.data_init import initialize_and_encode
 from glow_tf.bijectors.on_staying_half import OnStayingHalf
 from glow_tf.bijectors.one_pass import OnePassBijector
@@ -67,17 +67,12 @@ class InvertibleBackprop(OnePassBijector):
     return encode(x)
 
 
-def _layers_and_kwargs(bijector, kwargs):
-  """The bijectors a chain applies in the encoding direction, in order, each with its own keyword arguments."""
-  return [(layer, kwargs.get(layer.name, {})) for layer in bijector.bijectors]
-
-
 def _encode(bijector, x, kwargs, inputs):
   """(bijector.inverse(x), its log-det per example), layer by layer; each layer's input is appended to `inputs`
   (unless it is None)."""
-  if isinstance(bijector, tfp.bijectors.Composition):  # tfb.Chain makes a _Chain, a Composition.
+  if chains.is_chain(bijector):
     log_det = 0.0
-    for layer, layer_kwargs in _layers_and_kwargs(bijector, kwargs):
+    for layer, layer_kwargs in chains.encoding_order(bijector, kwargs):
       x, layer_log_det = _encode(layer, x, layer_kwargs, inputs)
       log_det += layer_log_det
     return x, log_det
@@ -93,8 +88,8 @@ def _encode(bijector, x, kwargs, inputs):
 def _backward(bijector, y, dy, dlog_det, kwargs, inputs, gradients):
   """From the output y of `bijector`'s encoding direction and dL/dy: (its input, dL/d input). dL/d(log-det) is
   `dlog_det` for every layer, whose log-dets add up; the layers' parameter gradients are added to `gradients`."""
-  if isinstance(bijector, tfp.bijectors.Composition):
-    for layer, layer_kwargs in reversed(_layers_and_kwargs(bijector, kwargs)):
+  if chains.is_chain(bijector):
+    for layer, layer_kwargs in reversed(chains.encoding_order(bijector, kwargs)):
       y, dy = _backward(layer, y, dy, dlog_det, layer_kwargs, inputs, gradients)
     return y, dy
   if isinstance(bijector, OnStayingHalf):
