@@ -28,6 +28,7 @@ from glow_tf.latent_space import decode_latent, encode_pixels
 from glow_tf.loading import load_model
 from glow_tf.pixels import bin_centres, bits_per_dim, to_pixels
 from glow_tf.run_layout import CONFIG_FILE
+from glow_tf.tracing import graph_function
 
 # The signature TF Serving runs when a request names none. log_prob takes one batched input, so REST clients
 # can send it rows ("instances"); it is deterministic, so a retried request gets the same answer; and scoring
@@ -71,10 +72,10 @@ class ServingModule(tf.Module):
       labels = [tf.TensorSpec([None], tf.int32, name="labels")]
     scalars = [tf.TensorSpec([], tf.int32, name="count"), tf.TensorSpec([], tf.float32, name="temperature"),
                tf.TensorSpec([2], tf.int32, name="seed")]
-    self.log_prob = tf.function(self._log_prob, input_signature=[images, *labels])
-    self.sample = tf.function(self._sample, input_signature=[*scalars, *labels])
-    self.encode = tf.function(self._encode, input_signature=[images, *labels])
-    self.decode = tf.function(self._decode, input_signature=[latent, *labels])
+    self.log_prob = graph_function(self._log_prob, input_signature=[images, *labels])
+    self.sample = graph_function(self._sample, input_signature=[*scalars, *labels])
+    self.encode = graph_function(self._encode, input_signature=[images, *labels])
+    self.decode = graph_function(self._decode, input_signature=[latent, *labels])
 
   def signatures(self):
     """The signature map for `tf.saved_model.save`: every function, and `log_prob` again as `serving_default`."""

@@ -11,6 +11,7 @@ import tensorflow as tf
 import tqdm
 
 from glow_tf.pixels import NonFiniteImagesError, bin_centres, nonfinite_images, postprocess
+from glow_tf.tracing import graph_function
 
 
 def encode_pixels(glow, pixels, labels=None):
@@ -31,8 +32,8 @@ class LatentSpace:
   def __init__(self, glow, batch_size=64):
     self.glow = glow
     self.batch_size = batch_size
-    self._encode = tf.function(lambda pixels, labels: encode_pixels(glow, pixels, labels), reduce_retracing=True)
-    self._decode = tf.function(lambda z, labels: decode_latent(glow, z, labels), reduce_retracing=True)
+    self._encode = graph_function(lambda pixels, labels: encode_pixels(glow, pixels, labels), reduce_retracing=True)
+    self._decode = graph_function(lambda z, labels: decode_latent(glow, z, labels), reduce_retracing=True)
 
   def encode(self, pixels, labels=None, progress=False):
     """Latents [B, H, W, C] of uint8 pixels [B, H, W, C]; `progress` shows a bar for long runs."""

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from glow_tf.grids import image_grid, write_png
 from glow_tf.pixels import nonfinite_images, postprocess
+from glow_tf.tracing import graph_function
 
 # Grids of tiny images (8x8 digits) are enlarged so that each image is at least this many pixels high.
 MIN_DISPLAY_SIZE = 64
@@ -44,7 +45,7 @@ class SampleGrids:
 
   def __init__(self, glow):
     self.glow = glow
-    self._sample = tf.function(glow.sample, reduce_retracing=True)
+    self._sample = graph_function(glow.sample, reduce_retracing=True)
 
   def images(self, n, temperature, labels=None, seed=(0, 0)):
     """(uint8 images [n, H, W, C] drawn at `temperature` from a stateless `seed`, how many were not finite).

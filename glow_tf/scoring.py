@@ -8,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from glow_tf.pixels import bits_per_dim
+from glow_tf.tracing import graph_function
 
 # model -> {xla: its traced scoring function}, reused by every evaluation of a run: one trace per batch shape,
 # where a new tf.function per evaluation would retrace each time (and have TensorFlow warn about it mid-training).
@@ -59,7 +60,7 @@ def _scorer(glow, xla=False):
   if xla not in scorers:
     # A weak reference: the cache must not keep the model it is keyed on alive.
     model, config = weakref.ref(glow), glow.config
-    scorers[xla] = tf.function(
+    scorers[xla] = graph_function(
         lambda x, labels: bits_per_dim(model().log_prob(x, labels), config.num_dims, config.n_bins), jit_compile=xla)
   return scorers[xla]
 

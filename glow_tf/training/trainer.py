@@ -5,6 +5,7 @@ import tensorflow as tf
 from glow_tf import fast_path
 from glow_tf.model import Glow
 from glow_tf.pixels import bits_per_dim
+from glow_tf.tracing import graph_function
 from glow_tf.training import optimizers
 from glow_tf.training.schedule import LinearWarmup
 
@@ -42,11 +43,11 @@ class Trainer:
       self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
       self.skipped_steps = tf.Variable(0, dtype=tf.int64, trainable=False, name="skipped_steps")
       self.initialized = tf.Variable(False, trainable=False, name="initialized")
-    self._replica_gradients = tf.function(self._replica_gradients_fn, jit_compile=self.xla)
-    self.train_step = tf.function(self._train_step_fn)
-    self._broadcast_from_first_replica = tf.function(self._broadcast_from_first_replica_fn)
-    self._gather_weight_norms = tf.function(self._gather_weight_norms_fn)
-    self._mean_over_replicas = tf.function(self._mean_over_replicas_fn)
+    self._replica_gradients = graph_function(self._replica_gradients_fn, jit_compile=self.xla)
+    self.train_step = graph_function(self._train_step_fn)
+    self._broadcast_from_first_replica = graph_function(self._broadcast_from_first_replica_fn)
+    self._gather_weight_norms = graph_function(self._gather_weight_norms_fn)
+    self._mean_over_replicas = graph_function(self._mean_over_replicas_fn)
 
   def checkpoint(self, **extra):
     """A `tf.train.Checkpoint` of everything a resumed run needs, plus `extra` objects."""
