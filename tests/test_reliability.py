@@ -123,8 +123,8 @@ def test_repeated_sigkills_never_lose_a_checkpoint_or_go_back(tmp_path):
   # Kill as training starts (before the first checkpoint, or just after it), then with checkpoints written every
   # step (so kills land mid-write), then between sparse checkpoints. Each kill waits for its event, then a random
   # fraction of a second: a slower machine changes when the kills land, not what they test.
-  for checkpoint_every, event in [(5, "start"), (1, "checkpoint"), (1, "checkpoint"), (3, "checkpoint"),
-                                  (7, "checkpoint")]:
+  kills = [(5, "start"), (1, "checkpoint"), (3, "checkpoint"), (7, "checkpoint")]
+  for checkpoint_every, event in kills:
     before = latest_step(model_dir)
     log = tmp_path / f"kill{len(steps_seen)}_{checkpoint_every}.err"
     with open(log, "w") as stderr:
@@ -147,12 +147,12 @@ def test_repeated_sigkills_never_lose_a_checkpoint_or_go_back(tmp_path):
     assert all(np.all(np.isfinite(w)) for w in weights)
     assert not steps_seen or step >= steps_seen[-1], f"the step went back: {steps_seen} then {step}"
     steps_seen.append(step)
-  assert len(steps_seen) >= 4 and steps_seen[-1] > steps_seen[0]
+  assert len(steps_seen) >= len(kills) - 1 and steps_seen[-1] > steps_seen[0]
   final = subprocess.run([sys.executable, "train.py", f"--steps={steps_seen[-1] + 2}", *flags], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=300)
   assert final.returncode == 0, final.stderr[-3000:]
   assert f"at step {steps_seen[-1]}" in final.stdout
-  print(f"\nkills survived: 5, checkpoint steps after each: {steps_seen}")
+  print(f"\nkills survived: {len(kills)}, checkpoint steps after each: {steps_seen}")
 
 
 def latest_step(model_dir):
