@@ -36,8 +36,8 @@ def test_a_model_trained_a_few_hundred_steps_on_digits_still_inverts(tmp_path):
   for permutation in ("lu", "conv"):
     config = GlowConfig(**{**model_fields, "permutation": permutation})
     result_dir = str(tmp_path / permutation)
-    train(config, TrainConfig(model_dir=result_dir, steps=300, batch_size=32, warmup_steps=50, checkpoint_every=300, eval_every=0,
-                              sample_every=0), log=lambda _: None)
+    train(config, TrainConfig(model_dir=result_dir, steps=300, batch_size=32, warmup_steps=50, checkpoint_every=300,
+                              eval_every=0, sample_every=0), log=lambda _: None)
     glow = Glow(config)
     tf.train.Checkpoint(model=glow).restore(tf.train.latest_checkpoint(f"{result_dir}/checkpoints")).expect_partial()
     test = next(iter(data.make_pipeline("digits", config, "test", batch_size=256, training=False)))

@@ -115,7 +115,7 @@ def test_an_unwritable_model_dir_is_refused_before_training(tmp_path):
 @pytest.mark.slow
 def test_repeated_sigkills_never_lose_a_checkpoint_or_go_back(tmp_path):
   model_dir = str(tmp_path / "run")
-  flags = [f"--model_dir={model_dir}", "--levels=2", "--steps_per_level=2", "--hidden_channels=16",
+  flags = [f"--model_dir={model_dir}", "--levels=1", "--steps_per_level=2", "--hidden_channels=16",
            "--batch_size=16", "--init_batch_size=32", "--eval_every=0", "--sample_every=0", "--noexport"]
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
   rng = random.Random(0)
