@@ -74,8 +74,8 @@ def checkpoint_step(model_dir):
 
 
 def wait_for_checkpoint(model_dir, processes, after=None):
-  """Waits until the run has a checkpoint (one past step `after`, if given); fails if the processes end first or
-  it takes far too long."""
+  """Waits until the run has a checkpoint (one later than step `after`, if given); fails if the processes end
+  first or it takes far too long."""
   deadline = time.monotonic() + PROCESS_TIMEOUT
   while checkpoint_step(model_dir) is None or (after is not None and checkpoint_step(model_dir) <= after):
     assert all(p.poll() is None for p in processes), "a worker ended before the checkpoint awaited"
