@@ -14,11 +14,7 @@ import tensorflow as tf
 
 from glow_tf import GlowConfig
 from glow_tf.training import TrainConfig, Trainer
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# One level, for start-up time (see tests/training/test_distributed_runs.py); the multi-scale layout has tests of
-# its own.
-SMALL = ["--levels=1", "--steps_per_level=2", "--hidden_channels=16", "--batch_size=32", "--init_batch_size=64"]
+from tests.tiny_run import REPO, SMALL_RUN_FLAGS
 
 
 def run_train(*flags, timeout=600):
@@ -45,7 +41,8 @@ def test_train_py_trains_digits_end_to_end(tmp_path):
   model_dir = str(tmp_path / "run")
   result = run_train(f"--model_dir={model_dir}", "--steps=20", "--checkpoint_every=10", "--eval_every=10",
                      "--patience=4", "--sample_every=20", "--num_samples=16", "--temperatures=0,0.7",
-                     "--coupling_scale_floor=0.2", "--intra_op_threads=1", "--inter_op_threads=2", *SMALL)
+                     "--coupling_scale_floor=0.2", "--intra_op_threads=1", "--inter_op_threads=2",
+                     *SMALL_RUN_FLAGS)
   assert result.returncode == 0, result.stderr[-3000:]
   # 20 steps cannot pay back XLA's compilation, so the automatic choice is the graph.
   assert ("XLA: off (automatic: --xla or --noxla to choose); thread pools: 1 intra-op, 2 inter-op"
@@ -85,7 +82,7 @@ def test_train_py_trains_digits_end_to_end(tmp_path):
 def test_a_run_killed_after_its_first_checkpoint_resumes_where_it_stopped(tmp_path):
   model_dir = str(tmp_path / "run")
   flags = [f"--model_dir={model_dir}", "--checkpoint_every=5", "--eval_every=0", "--sample_every=0", "--noexport",
-           *SMALL]
+           *SMALL_RUN_FLAGS]
   process = subprocess.Popen([sys.executable, os.path.join(REPO, "train.py"), "--steps=100000", *flags],
                              cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   try:
@@ -127,7 +124,7 @@ def test_a_bad_flag_exits_with_one_clear_line_before_training(tmp_path):
 def test_a_different_architecture_in_an_existing_model_dir_is_refused(tmp_path):
   model_dir = str(tmp_path / "run")
   first = run_train(f"--model_dir={model_dir}", "--steps=2", "--eval_every=0", "--sample_every=0", "--noexport",
-                    *SMALL)
+                    *SMALL_RUN_FLAGS)
   assert first.returncode == 0, first.stderr[-3000:]
   result = run_train(f"--model_dir={model_dir}", "--steps=4", "--hidden_channels=32", timeout=120)
   assert result.returncode != 0

@@ -20,11 +20,8 @@ from glow_tf import GlowConfig
 from glow_tf.run_layout import read_best
 from glow_tf.training import TrainConfig, Trainer, make_strategy, worker_role
 from glow_tf.training.strategy import local_cluster
-from tests.tiny_run import REPO, run_script
+from tests.tiny_run import REPO, SMALL_RUN_FLAGS, run_script
 
-# One level: these runs test processes, not the multi-scale layout, and a one-level model starts about 2 s sooner
-# (7.9 s instead of 10.2 s for a 10-step run, Xeon).
-SMALL = ["--levels=1", "--steps_per_level=2", "--hidden_channels=16", "--batch_size=32", "--init_batch_size=64"]
 QUIET = dict(TF_CPP_MIN_LOG_LEVEL="2")
 # Every wait below ends: a worker that neither finishes nor fails within this is a hang, and fails the test.
 PROCESS_TIMEOUT = 600
@@ -93,7 +90,7 @@ def artefacts(model_dir):
 @pytest.mark.slow
 def test_mirrored_train_py_matches_one_device_and_resumes_samples_exports(tmp_path):
   flags = ["--steps=10", "--log_every=1", "--checkpoint_every=5", "--eval_every=5", "--sample_every=10",
-           "--num_samples=16", "--temperatures=0,0.7", *SMALL]
+           "--num_samples=16", "--temperatures=0,0.7", *SMALL_RUN_FLAGS]
   single, mirrored = str(tmp_path / "single"), str(tmp_path / "mirrored")
   succeeded(run(train_py(f"--model_dir={single}", "--strategy=default", "--noexport", *flags)))
   stdout = succeeded(run(train_py(f"--model_dir={mirrored}", "--strategy=mirrored", *flags, devices=2)))
@@ -174,7 +171,7 @@ def all_succeeded(outcomes):
 def test_two_workers_train_one_run_resume_it_and_stop_together(tmp_path):
   model_dir = str(tmp_path / "run")
   flags = ["--steps=10", "--log_every=1", "--checkpoint_every=5", "--eval_every=5", "--sample_every=10",
-           "--num_samples=16", "--temperatures=0.7", *SMALL]
+           "--num_samples=16", "--temperatures=0.7", *SMALL_RUN_FLAGS]
   workers = Workers(tmp_path, model_dir, flags)
   chief, other = all_succeeded(workers.start().wait())
   assert "MultiWorkerMirroredStrategy, 2 workers, 2 replicas" in chief
@@ -228,7 +225,7 @@ def test_two_workers_train_one_run_resume_it_and_stop_together(tmp_path):
 def test_a_killed_worker_or_chief_stops_the_others_and_a_restart_resumes(tmp_path):
   model_dir = str(tmp_path / "run")
   workers = Workers(tmp_path, model_dir, ["--steps=100000", "--checkpoint_every=5", "--eval_every=0",
-                                          "--sample_every=0", "--noexport", *SMALL])
+                                          "--sample_every=0", "--noexport", *SMALL_RUN_FLAGS])
   workers.start()
   saved = None
   # A worker, then (in the restart that resumed after it) the chief: one launch fewer than a run per victim.
@@ -257,7 +254,7 @@ def test_a_killed_worker_or_chief_stops_the_others_and_a_restart_resumes(tmp_pat
 def test_a_stop_signal_saves_the_step_reached_and_the_rerun_resumes_there(tmp_path):
   model_dir = str(tmp_path / "run")
   flags = [f"--model_dir={model_dir}", "--checkpoint_every=7", "--eval_every=0", "--sample_every=0", "--noexport",
-           *SMALL]
+           *SMALL_RUN_FLAGS]
   step = None
   # SIGTERM, then SIGINT to the rerun that resumed after it, then a rerun that finishes.
   for stop in (signal.SIGTERM, signal.SIGINT):
