@@ -63,8 +63,10 @@ def test_invertible_and_recomputed_gradients_are_the_stored_ones_in_float64(coup
                          [("float64", "", 1e-8), ("float32", "", 1e-4), ("float32", "bfloat16", BFLOAT16_EPSILON)])
 def test_conditional_models_float32_and_bfloat16_networks_agree_too(dtype, network_dtype, rtol):
   model = dict(TINY, dtype=dtype, network_dtype=network_dtype)
-  for config, labels in [(GlowConfig(**model), None),
-                         (GlowConfig(**model, num_classes=3), tf.constant([0, 2, 1, 2]))]:
+  cases = [(GlowConfig(**model, num_classes=3), tf.constant([0, 2, 1, 2]))]
+  if dtype != "float64":  # The unconditional float64 model is the test above's [affine-lu].
+    cases.append((GlowConfig(**model), None))
+  for config, labels in cases:
     _, expected = loss_and_gradients("stored", config, labels)
     for backprop in ("recomputed", "invertible"):
       _, gradients = loss_and_gradients(backprop, config, labels)
