@@ -21,6 +21,12 @@ What differs between the ports, as their code has it:
   before the model is built. Its ActNorm divides by the unbiased standard deviation; its last level always uses
   the LU 1x1 convolution.
 - y0ast's Glow takes (H, W, C) and adds its dequantisation noise to its input in place: every call gets a copy.
+
+On an AVX-512 machine, an AVX2-only one is stood in for by capping every library's instruction set (the CPU line
+then names the caps; clock, caches and memory stay this machine's, so it is a stand-in, not a measurement there):
+
+    ONEDNN_MAX_CPU_ISA=AVX2 XLA_FLAGS=--xla_cpu_max_isa=AVX2 ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 \
+        python bench/vs_pytorch.py --rosinality=DIR --y0ast=DIR
 """
 
 import argparse
@@ -41,6 +47,9 @@ IMAGE_SIZE, LEVELS, STEPS = 32, 3, 8
 MEASUREMENTS = ("train", "log_prob")
 TF_SIDES = ("glow_tf", "tfp")
 PORTS = ("rosinality", "y0ast")
+# What stands an AVX-512 machine in for an AVX2-only one (see the docstring): oneDNN's convolutions in both
+# frameworks, XLA's code generation, torch's own kernels and MKL.
+ISA_CAPS = ("ONEDNN_MAX_CPU_ISA", "XLA_FLAGS", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS")
 
 
 def parse_args():
@@ -190,13 +199,15 @@ def time_worker(args, hidden, batch, coupling):
 
 
 def cpu():
-  """The CPU's model name and whether it has AVX-512 and AMX, from lscpu."""
+  """The CPU's model name and whether it has AVX-512 and AMX, from lscpu, and any instruction-set cap in force."""
   fields = dict(line.split(":", 1) for line in subprocess.run(
       ["lscpu"], stdout=subprocess.PIPE, text=True, check=True).stdout.splitlines() if ":" in line)
   flags = fields.get("Flags", "").split()
   extras = [name for name, flag in (("AVX-512", "avx512f"), ("AVX512-BF16", "avx512_bf16"), ("AMX", "amx_tile"))
             if flag in flags]
-  return f"{fields.get('Model name', '?').strip()}, {os.cpu_count()} cores, {', '.join(extras) or 'AVX2 only'}"
+  caps = [f"{name}={os.environ[name]}" for name in ISA_CAPS if os.environ.get(name)]
+  return (f"{fields.get('Model name', '?').strip()}, {os.cpu_count()} cores, {', '.join(extras) or 'AVX2 only'}"
+          + (f", capped by {' '.join(caps)}" if caps else ""))
 
 
 def best(medians, side, measurement):
