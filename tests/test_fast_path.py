@@ -35,6 +35,33 @@ def test_automatic_xla_only_for_small_steps_and_long_enough_work():
   assert fast_path.use_xla(None, CIFAR_W128, 32, calls=10**6, training=False)
 
 
+def test_without_avx512_log_prob_takes_xla_up_to_a_limit_of_its_own(monkeypatch):
+  # 32x32x3, L=3, K=8, W=512: 32 GFLOP a call at batch 16, 257 at batch 128.
+  cifar_w512 = GlowConfig(image_shape=(32, 32, 3), levels=3, steps_per_level=8, hidden_channels=512)
+  monkeypatch.setattr(fast_path, "onednn_has_avx512", lambda: False)
+  assert fast_path.use_xla(None, cifar_w512, 16, calls=10**6, training=False)
+  assert not fast_path.use_xla(None, cifar_w512, 128, calls=10**6, training=False)
+  assert not fast_path.use_xla(None, cifar_w512, 16, calls=10**6)  # Training keeps its limit.
+  monkeypatch.setattr(fast_path, "onednn_has_avx512", lambda: True)
+  assert not fast_path.use_xla(None, cifar_w512, 16, calls=10**6, training=False)
+
+
+@pytest.mark.parametrize("flags, cap, expected", [
+    ("fpu avx2 avx512f avx512bw", "", True),
+    ("fpu avx2 fma", "", False),
+    ("fpu avx2 avx512f avx512bw", "AVX2", False),  # oneDNN capped below AVX-512.
+    ("fpu avx2 avx512f avx512bw", "AVX512_CORE_AMX", True),
+    (None, "", True),  # No flags to read: the limits first measured.
+])
+def test_onednn_has_avx512_reads_the_cpus_flags_and_onednns_cap(tmp_path, monkeypatch, flags, cap, expected):
+  cpuinfo = tmp_path / "cpuinfo"
+  if flags is not None:
+    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
+  monkeypatch.setattr(fast_path, "CPUINFO", str(cpuinfo))
+  monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
+  assert fast_path.onednn_has_avx512() is expected
+
+
 def test_the_trainer_compiles_small_long_runs_with_unshared_traces():
   long_run = Trainer(TINY, TrainConfig(batch_size=4, steps=fast_path.MIN_CALLS))
   assert long_run.xla and not long_run.glow.shares_traces
