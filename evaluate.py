@@ -67,8 +67,10 @@ def main(argv):
 
 
 def _run(mode):
-  from glow_tf import export
+  from glow_tf import export, fast_path
   from glow_tf.evaluator import Evaluator
+
+  fast_path.freeze_imports()
 
   if mode == "export":
     path = export.export_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.export_version, FLAGS.checkpoint)

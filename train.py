@@ -63,6 +63,7 @@ def main(argv):
   logging.set_verbosity(logging.WARNING)  # TensorFlow's checkpoint chatter would break the progress bar.
   from glow_tf import data, export, fast_path, training
 
+  fast_path.freeze_imports()
   try:
     # First: the thread pools and MultiWorkerMirroredStrategy must exist before any other TensorFlow op runs.
     fast_path.set_thread_pools(FLAGS.intra_op_threads or 0, FLAGS.inter_op_threads or 0)

@@ -1,3 +1,4 @@
+import gc
 import os
 
 import pytest
@@ -18,3 +19,10 @@ def saved_model(tmp_path_factory):
 def conditional_saved_model(tmp_path_factory):
   """The same with 10 classes, taking class ids: (glow, signatures, path)."""
   return export_tiny(str(tmp_path_factory.mktemp("export") / "tiny_conditional"), num_classes=10)
+
+
+def pytest_unconfigure(config):
+  """Python's collections at interpreter exit walk every object a test process still holds, thousands of traced
+  graphs among them: seconds for each pytest-xdist worker (the suite's slower worker ends last). Frozen, they go
+  with the process."""
+  gc.freeze()

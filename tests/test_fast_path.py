@@ -1,4 +1,7 @@
-"""The automatic choices of glow_tf.fast_path: XLA or the graph, and the thread pools."""
+"""The automatic choices of glow_tf.fast_path: XLA or the graph, the thread pools, the garbage collector."""
+
+import gc
+import weakref
 
 import pytest
 
@@ -77,3 +80,21 @@ def test_thread_pool_sizes_are_whole_numbers(bad):
     fast_path.set_thread_pools(intra_op_threads=bad)
   with pytest.raises(ValueError, match="inter_op_threads must be a whole number >= 0"):
     TrainConfig(inter_op_threads=bad)
+
+
+def test_freeze_imports_exempts_what_lives_now_and_still_collects_what_comes_later():
+  try:
+    fast_path.freeze_imports()
+    assert gc.get_freeze_count() > 100_000  # TensorFlow's, TFP's and Keras's modules, classes and registries.
+    cycle = Node()
+    cycle.itself = cycle
+    later = weakref.ref(cycle)
+    del cycle
+    gc.collect()
+    assert later() is None
+  finally:
+    gc.unfreeze()
+
+
+class Node:
+  pass

@@ -1,0 +1,92 @@
+"""What a train.py or evaluate.py process costs on a tiny model, with `fast_path.freeze_imports` and without.
+
+    python bench/startup.py                  # 5 rounds; about 3 minutes
+    python bench/startup.py --repeats 9
+
+A tiny model (one level of 2 flow steps, W=16, on digits) is trained once; then each round runs, in fresh
+processes, train.py for 10 steps (exporting at the end) and evaluate.py bpd on two test batches, each as shipped
+and with `freeze_imports` patched to do nothing, the order alternating between rounds. The table gives the median
+wall time of each process, from its start to its exit, and the ratio. These are the processes the end-to-end
+tests start by the dozen, and the first thing a user waits for.
+
+    python bench/startup.py --unfrozen SCRIPT ARGS...   # what a round runs for the variant without the freeze
+"""
+
+import argparse
+import os
+import runpy
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(BENCH)
+TINY = ("--dataset=digits", "--levels=1", "--steps_per_level=2", "--hidden_channels=16", "--batch_size=32",
+        "--init_batch_size=64", "--eval_every=0", "--sample_every=0")
+
+
+def parse_args():
+  parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  parser.add_argument("--repeats", type=int, default=5, help="rounds; medians are reported")
+  return parser.parse_args()
+
+
+def run_unfrozen(script, argv):
+  """Runs `script` as __main__ with fast_path.freeze_imports a no-op."""
+  from glow_tf import fast_path  # pylint: disable=g-import-not-at-top
+
+  del fast_path.freeze_imports  # AttributeError if the library lost it: both variants would then be the same.
+  fast_path.freeze_imports = lambda: None
+  sys.argv = [script, *argv]
+  sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+  runpy.run_path(script, run_name="__main__")
+
+
+def seconds(command):
+  """Wall time of one process, start to exit; fails with its output if it fails."""
+  start = time.perf_counter()
+  result = subprocess.run(command, capture_output=True, text=True, cwd=REPO,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+  elapsed = time.perf_counter() - start
+  if result.returncode != 0:
+    raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout[-2000:]}{result.stderr[-3000:]}")
+  return elapsed
+
+
+def main():
+  args = parse_args()
+  from vs_pytorch import cpu  # pylint: disable=g-import-not-at-top
+
+  work = tempfile.mkdtemp(prefix="startup_")
+  trained = os.path.join(work, "trained")
+  subprocess.run([sys.executable, "train.py", f"--model_dir={trained}", *TINY, "--steps=10", "--noexport"],
+                 cwd=REPO, check=True, capture_output=True)
+  processes = {
+      "train.py, 10 steps and an export": lambda run: ["train.py", f"--model_dir={run}", *TINY, "--steps=10"],
+      "evaluate.py bpd, 2 batches": lambda _: ["evaluate.py", "bpd", f"--model_dir={trained}", "--eval_batches=2"],
+  }
+  variants = {"frozen": [sys.executable], "unfrozen": [sys.executable, os.path.join(BENCH, "startup.py"), "--unfrozen"]}
+  times = {(name, variant): [] for name in processes for variant in variants}
+  for repeat in range(args.repeats):
+    for variant in (list(variants) if repeat % 2 == 0 else list(variants)[::-1]):
+      for name, command in processes.items():
+        run = os.path.join(work, f"{variant}{repeat}")
+        times[name, variant].append(seconds([*variants[variant], *command(run)]))
+    print(f"round {repeat + 1}/{args.repeats} done", file=sys.stderr, flush=True)
+
+  print(f"CPU: {cpu()}; {args.repeats} rounds, medians")
+  print("| process | with freeze_imports (s) | without (s) | without / with |")
+  print("| --- | --- | --- | --- |")
+  for name in processes:
+    frozen, unfrozen = (statistics.median(times[name, variant]) for variant in variants)
+    print(f"| {name} | {frozen:.2f} | {unfrozen:.2f} | {unfrozen / frozen:.2f}x |")
+
+
+if __name__ == "__main__":
+  if sys.argv[1:2] == ["--unfrozen"]:
+    sys.path.insert(0, REPO)
+    run_unfrozen(sys.argv[2], sys.argv[3:])
+  else:
+    main()
