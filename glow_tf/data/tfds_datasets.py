@@ -13,7 +13,6 @@ from typing import Optional
 import urllib.parse
 
 import tensorflow as tf
-import tensorflow_datasets as tfds
 
 from glow_tf.data import celeb_a_files, geometry
 from glow_tf.data.info import DatasetInfo, DatasetUnavailableError, resolve_image_size
@@ -128,7 +127,7 @@ def load(name, split, image_size=None, data_dir=None):
     original_files = celeb_a_files.find(data_dir)
     if original_files:
       return celeb_a_files.load(original_files, split, spec.label_names, prepare_image)
-  dataset = _prepared(tfds.builder(name, data_dir=data_dir), name, spec).as_dataset(split=split)
+  dataset = _prepared(_builder(name, data_dir), name, spec).as_dataset(split=split)
 
   def convert(example):
     image = prepare_image(example["image"])
@@ -146,7 +145,15 @@ def _has_prepared_copy(name, data_dir):
   # tfds keeps its copy in DATA_DIR/<name>/; a builder asked about a missing one logs a confusing warning.
   if data_dir and not os.path.isdir(os.path.join(os.path.expanduser(data_dir), name)):
     return False
-  return tfds.builder(name, data_dir=data_dir).is_prepared()
+  return _builder(name, data_dir).is_prepared()
+
+
+def _builder(name, data_dir):
+  # Imported here: tensorflow_datasets takes a quarter of a second to import, which every process paid, those
+  # that train on digits or a folder included.
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+
+  return tfds.builder(name, data_dir=data_dir)
 
 
 def _prepared(builder, name, spec):
