@@ -1,6 +1,6 @@
 """What a train.py or evaluate.py process costs on a tiny model, with `fast_path.freeze_imports` and without.
 
-    python bench/startup.py                  # 5 rounds; about 3 minutes
+    python bench/startup.py                  # 5 rounds; about 2 minutes
     python bench/startup.py --repeats 9
 
 A tiny model (one level of 2 flow steps, W=16, on digits) is trained once; then each round runs, in fresh
