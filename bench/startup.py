@@ -59,22 +59,24 @@ def main():
   args = parse_args()
   from vs_pytorch import cpu  # pylint: disable=g-import-not-at-top
 
-  work = tempfile.mkdtemp(prefix="startup_")
-  trained = os.path.join(work, "trained")
-  subprocess.run([sys.executable, "train.py", f"--model_dir={trained}", *TINY, "--steps=10", "--noexport"],
-                 cwd=REPO, check=True, capture_output=True)
-  processes = {
-      "train.py, 10 steps and an export": lambda run: ["train.py", f"--model_dir={run}", *TINY, "--steps=10"],
-      "evaluate.py bpd, 2 batches": lambda _: ["evaluate.py", "bpd", f"--model_dir={trained}", "--eval_batches=2"],
-  }
-  variants = {"frozen": [sys.executable], "unfrozen": [sys.executable, os.path.join(BENCH, "startup.py"), "--unfrozen"]}
-  times = {(name, variant): [] for name in processes for variant in variants}
-  for repeat in range(args.repeats):
-    for variant in (list(variants) if repeat % 2 == 0 else list(variants)[::-1]):
-      for name, command in processes.items():
-        run = os.path.join(work, f"{variant}{repeat}")
-        times[name, variant].append(seconds([*variants[variant], *command(run)]))
-    print(f"round {repeat + 1}/{args.repeats} done", file=sys.stderr, flush=True)
+  with tempfile.TemporaryDirectory(prefix="startup_") as work:
+    trained = os.path.join(work, "trained")
+    subprocess.run([sys.executable, "train.py", f"--model_dir={trained}", *TINY, "--steps=10", "--noexport"],
+                   cwd=REPO, check=True, capture_output=True)
+    processes = {
+        "train.py, 10 steps and an export": lambda run: ["train.py", f"--model_dir={run}", *TINY, "--steps=10"],
+        "evaluate.py bpd, 2 batches":
+            lambda _: ["evaluate.py", "bpd", f"--model_dir={trained}", "--eval_batches=2"],
+    }
+    variants = {"frozen": [sys.executable],
+                "unfrozen": [sys.executable, os.path.join(BENCH, "startup.py"), "--unfrozen"]}
+    times = {(name, variant): [] for name in processes for variant in variants}
+    for repeat in range(args.repeats):
+      for variant in (list(variants) if repeat % 2 == 0 else list(variants)[::-1]):
+        for name, command in processes.items():
+          run = os.path.join(work, f"{variant}{repeat}")
+          times[name, variant].append(seconds([*variants[variant], *command(run)]))
+      print(f"round {repeat + 1}/{args.repeats} done", file=sys.stderr, flush=True)
 
   print(f"CPU: {cpu()}; {args.repeats} rounds, medians")
   print("| process | with freeze_imports (s) | without (s) | without / with |")
