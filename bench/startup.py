@@ -3,11 +3,11 @@
     python bench/startup.py                  # 5 rounds; about 2 minutes
     python bench/startup.py --repeats 9
 
-A tiny model (one level of 2 flow steps, W=16, on digits) is trained once; then each round runs, in fresh
-processes, train.py for 10 steps (exporting at the end) and evaluate.py bpd on two test batches, each as shipped
-and with `freeze_imports` patched to do nothing, the order alternating between rounds. The table gives the median
-wall time of each process, from its start to its exit, and the ratio. These are the processes the end-to-end
-tests start by the dozen, and the first thing a user waits for.
+The end-to-end tests' small model (one level of 2 flow steps, W=16, on digits) is trained once; then each round
+runs, in fresh processes, train.py for 10 steps (exporting at the end) and evaluate.py bpd on two test batches,
+each as shipped and with `freeze_imports` patched to do nothing, the order alternating between rounds. The table
+gives the median wall time of each process, from its start to its exit, and the ratio. These are the processes the
+end-to-end tests start by the dozen, and the first thing a user waits for.
 
     python bench/startup.py --unfrozen SCRIPT ARGS...   # what a round runs for the variant without the freeze
 """
@@ -23,8 +23,12 @@ import time
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(BENCH)
-TINY = ("--dataset=digits", "--levels=1", "--steps_per_level=2", "--hidden_channels=16", "--batch_size=32",
-        "--init_batch_size=64", "--eval_every=0", "--sample_every=0")
+sys.path.insert(0, REPO)
+
+# The small model the end-to-end tests run train.py on.
+from tests.tiny_run import SMALL_RUN_FLAGS  # pylint: disable=g-import-not-at-top
+
+TINY = ("--dataset=digits", *SMALL_RUN_FLAGS, "--eval_every=0", "--sample_every=0")
 
 
 def parse_args():
@@ -88,7 +92,6 @@ def main():
 
 if __name__ == "__main__":
   if sys.argv[1:2] == ["--unfrozen"]:
-    sys.path.insert(0, REPO)
     run_unfrozen(sys.argv[2], sys.argv[3:])
   else:
     main()
