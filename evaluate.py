@@ -1,7 +1,8 @@
-"""Evaluates, explores and exports a trained Glow model: python evaluate.py MODE --model_dir=DIR [flags].
+"""Evaluates, explores and exports a trained Glow model: python evaluate.py MODE [MODE ...] --model_dir=DIR [flags].
 
-MODE: bpd (test bits/dim), samples (grids per temperature), reconstruct (encode/decode round trip),
-interpolate (between test images), manipulate (an attribute or class direction, --attribute), export (SavedModel).
+Several modes run one after another in one process, on one restored model. MODE: bpd (test bits/dim), samples
+(grids per temperature), reconstruct (encode/decode round trip), interpolate (between test images), manipulate (an
+attribute or class direction, --attribute), export (SavedModel).
 --model_dir: a training run (config.json + checkpoints/) or a SavedModel version (e.g. saved_models/digits/1).
 """
 
@@ -17,7 +18,7 @@ from glow_tf.training.train_config import TrainConfig
 MODES = ("bpd", "samples", "reconstruct", "interpolate", "manipulate", "export")
 FLAGS = flags.FLAGS
 
-flags.DEFINE_enum("mode", None, MODES, "What to do (or give it as the first argument).")
+flags.DEFINE_enum("mode", None, MODES, "What to do (or give one or more modes as arguments).")
 flags.DEFINE_string("model_dir", None, "A training run's directory or a SavedModel version directory.")
 flags.DEFINE_enum("checkpoint", CHECKPOINTS[0], CHECKPOINTS,
                   "For a training run: its latest checkpoint, or the one with the best test bits/dim.")
@@ -49,15 +50,15 @@ flags.DEFINE_integer("export_version", None, "export: the version (default: the 
 
 
 def main(argv):
-  mode = _mode(argv)
+  modes = _modes(argv)
   logging.set_verbosity(logging.WARNING)
-  _check_flags(mode)
+  _check_flags(modes)
   # Imported here so that --help and flag errors answer without loading TensorFlow.
   from glow_tf import data, fast_path
 
   try:
     fast_path.set_thread_pools(FLAGS.intra_op_threads or 0, FLAGS.inter_op_threads or 0)
-    _run(mode)
+    _run(modes)
   except (FileNotFoundError, ValueError) as error:  # The library's errors about what it was asked to do.
     raise app.UsageError(str(error))
   except (OSError, data.DatasetUnavailableError) as error:
@@ -66,19 +67,26 @@ def main(argv):
   return 0
 
 
-def _run(mode):
+def _run(modes):
   from glow_tf import export, fast_path
   from glow_tf.evaluator import Evaluator
 
   fast_path.freeze_imports()
 
-  if mode == "export":
-    path = export.export_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.export_version, FLAGS.checkpoint)
-    print(f"SavedModel: {path}")
-    return
-  evaluator = Evaluator.open(
-      FLAGS.model_dir, FLAGS.dataset, FLAGS.data_dir, FLAGS.output_dir, FLAGS.batch_size,
-      needs_data=mode != "samples", checkpoint=FLAGS.checkpoint, xla=FLAGS.xla)
+  evaluator = None
+  for mode in modes:
+    if mode == "export":
+      path = export.export_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.export_version, FLAGS.checkpoint)
+      print(f"SavedModel: {path}")
+      continue
+    if evaluator is None:
+      evaluator = Evaluator.open(
+          FLAGS.model_dir, FLAGS.dataset, FLAGS.data_dir, FLAGS.output_dir, FLAGS.batch_size,
+          needs_data=bool(set(modes) - {"samples", "export"}), checkpoint=FLAGS.checkpoint, xla=FLAGS.xla)
+    _evaluate(evaluator, mode)
+
+
+def _evaluate(evaluator, mode):
   if mode == "bpd":
     evaluator.bits_per_dim(FLAGS.num_dequantizations, FLAGS.eval_batches, FLAGS.seed)
   elif mode == "samples":
@@ -92,18 +100,23 @@ def _run(mode):
         FLAGS.attribute, _floats("alphas"), FLAGS.manipulation_scale, FLAGS.num_images, FLAGS.num_direction_images)
 
 
-def _mode(argv):
-  positional = argv[1:]
-  if len(positional) > 1 or (positional and FLAGS.mode and positional[0] != FLAGS.mode):
-    raise app.UsageError(f"Give one mode, as the first argument or --mode; got {' '.join(positional)}.")
-  mode = positional[0] if positional else FLAGS.mode
-  if mode not in MODES:
-    raise app.UsageError(f"{'Unknown mode ' + repr(mode) if mode else 'No mode given'}; choose one of "
-                         f"{', '.join(MODES)}.")
-  return mode
+def _modes(argv):
+  """The modes to run, in the order given: the arguments, or --mode."""
+  modes = argv[1:]
+  if modes and FLAGS.mode and modes != [FLAGS.mode]:
+    raise app.UsageError(f"Give the modes as arguments or one as --mode, not both; got {' '.join(modes)} and "
+                         f"--mode={FLAGS.mode}.")
+  modes = modes or ([FLAGS.mode] if FLAGS.mode else [])
+  unknown = [mode for mode in modes if mode not in MODES]
+  if unknown or not modes:
+    raise app.UsageError(f"{'Unknown mode ' + repr(unknown[0]) if unknown else 'No mode given'}; choose one or "
+                         f"more of {', '.join(MODES)}.")
+  if len(set(modes)) < len(modes):
+    raise app.UsageError(f"Give each mode once; got {' '.join(modes)}.")
+  return modes
 
 
-def _check_flags(mode):
+def _check_flags(modes):
   if not FLAGS.model_dir:
     raise app.UsageError("--model_dir is required: a training run's directory or a SavedModel version.")
   for name in ("batch_size", "num_dequantizations", "num_samples", "num_images", "num_pairs", "num_direction_images"):
@@ -113,7 +126,7 @@ def _check_flags(mode):
     raise app.UsageError(f"--eval_batches must be >= 0 (0: all), got {FLAGS.eval_batches}.")
   if FLAGS.num_steps < 2:
     raise app.UsageError(f"--num_steps must be >= 2 (both ends of the line), got {FLAGS.num_steps}.")
-  if mode == "manipulate" and not FLAGS.attribute:
+  if "manipulate" in modes and not FLAGS.attribute:
     raise app.UsageError("manipulate needs --attribute: an attribute name (CelebA: Smiling) or a class (digits: 3).")
   temperatures = _floats("temperatures")
   if not temperatures or min(temperatures) < 0:

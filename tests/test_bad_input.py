@@ -156,10 +156,13 @@ EVALUATE_CASES = [
     (["export", MODEL, "--export_version=v2"], "--export_version=v2"),
     (["samples", MODEL, "--temperature=0.7"], "Unknown command line flag 'temperature'. Did you mean: temperatures"),
     # The mode.
-    ([MODEL], "No mode given; choose one of bpd, samples, reconstruct, interpolate, manipulate, export"),
-    (["score", MODEL], "Unknown mode 'score'; choose one of bpd"),
-    (["bpd", "samples", MODEL], "Give one mode, as the first argument or --mode; got bpd samples"),
-    (["bpd", "--mode=samples", MODEL], "Give one mode"),
+    ([MODEL], "No mode given; choose one or more of bpd, samples, reconstruct, interpolate, manipulate, export"),
+    (["score", MODEL], "Unknown mode 'score'; choose one or more of bpd"),
+    (["bpd", "scores", MODEL], "Unknown mode 'scores'"),
+    (["bpd", "samples", "bpd", MODEL], "Give each mode once; got bpd samples bpd"),
+    (["bpd", "--mode=samples", MODEL], "Give the modes as arguments or one as --mode, not both; got bpd and "
+                                       "--mode=samples"),
+    (["samples", "manipulate", MODEL], "manipulate needs --attribute"),
     # Values out of range, checked before any model is loaded.
     (["bpd"], "--model_dir is required"),
     (["bpd", MODEL, "--batch_size=0"], "--batch_size must be >= 1, got 0"),

@@ -45,59 +45,74 @@ def mean_bits_per_dim(stdout):
   return float(re.search(r"test bits/dim: ([0-9.]+) ± ([0-9.]+)", stdout).group(1))
 
 
-def test_bpd_reports_a_mean_and_standard_error_over_dequantisations(model_dir):
-  stdout = succeeded(evaluate("bpd", f"--model_dir={model_dir}", "--num_dequantizations=2"))
-  assert 0 < mean_bits_per_dim(stdout) < 10
-  assert "297 images, 2 dequantisation(s) each" in stdout and "importance-weighted bound" in stdout
+@pytest.fixture(scope="module")
+def report(model_dir):
+  """The stdout of one evaluate.py process that runs every mode which reads the model, as a user asks for a
+  whole report; its PNGs go to <model_dir>/eval."""
+  return succeeded(evaluate("bpd", "samples", "reconstruct", "interpolate", "manipulate", f"--model_dir={model_dir}",
+                            "--num_dequantizations=2", "--temperatures=0,0.7", "--num_samples=16", "--num_images=4",
+                            "--num_pairs=3", "--num_steps=6", "--attribute=3", "--alphas=-1,0,1",
+                            "--num_direction_images=300"))
 
 
-def test_samples_writes_one_grid_per_temperature(model_dir):
-  stdout = succeeded(evaluate("--mode=samples", f"--model_dir={model_dir}", "--temperatures=0,0.7",
-                              "--num_samples=16"))
+def eval_png(model_dir, name):
+  return os.path.join(model_dir, "eval", name)
+
+
+def test_several_modes_run_in_the_order_given(report):
+  # One line of each mode's, in the order of the arguments.
+  lines = ["test bits/dim:", "samples_T0.png", "Round trip of 4 test images", "interpolate.png", "moved along '3'"]
+  positions = [report.find(line) for line in lines]
+  assert -1 not in positions and positions == sorted(positions), report[-3000:]
+
+
+def test_bpd_reports_a_mean_and_standard_error_over_dequantisations(report):
+  assert 0 < mean_bits_per_dim(report) < 10
+  assert "297 images, 2 dequantisation(s) each" in report and "importance-weighted bound" in report
+
+
+def test_samples_writes_one_grid_per_temperature(model_dir, report):
   for temperature in ("0", "0.7"):
-    path = os.path.join(model_dir, "eval", f"samples_T{temperature}.png")
-    assert path in stdout
+    path = eval_png(model_dir, f"samples_T{temperature}.png")
+    assert path in report
     read_png(path, rows=4, columns=4)
 
 
-def test_reconstruct_round_trips_test_images(model_dir, tmp_path):
-  stdout = succeeded(evaluate("reconstruct", f"--model_dir={model_dir}", f"--output_dir={tmp_path}",
-                              "--num_images=5"))
-  error = float(re.search(r"max error (\S+) in model space, (\d+) in uint8 pixels", stdout).group(1))
-  assert error < 1e-3 and "0 in uint8 pixels" in stdout
-  grid = read_png(str(tmp_path / "reconstruct.png"), rows=2, columns=5)
+def test_reconstruct_round_trips_test_images(model_dir, report):
+  error = float(re.search(r"max error (\S+) in model space, (\d+) in uint8 pixels", report).group(1))
+  assert error < 1e-3 and "0 in uint8 pixels" in report
+  grid = read_png(eval_png(model_dir, "reconstruct.png"), rows=2, columns=4)
   np.testing.assert_array_equal(cell_row(grid, 0), cell_row(grid, 1))  # Reconstructions equal the originals above.
 
 
-def test_interpolate_writes_one_row_per_pair(model_dir, tmp_path):
-  succeeded(evaluate("interpolate", f"--model_dir={model_dir}", f"--output_dir={tmp_path}", "--num_pairs=3",
-                     "--num_steps=6"))
-  read_png(str(tmp_path / "interpolate.png"), rows=3, columns=6)
+def test_interpolate_writes_one_row_per_pair(model_dir, report):
+  assert "3 pairs of test images, 6 steps each" in report
+  read_png(eval_png(model_dir, "interpolate.png"), rows=3, columns=6)
 
 
-def test_manipulate_moves_digits_along_a_class_direction(model_dir, tmp_path):
-  stdout = succeeded(evaluate("manipulate", f"--model_dir={model_dir}", f"--output_dir={tmp_path}",
-                              "--attribute=3", "--num_images=4", "--alphas=-1,0,1", "--num_direction_images=300"))
-  assert "moved along '3' by -1, 0, 1 x 1.6" in stdout
-  grid = read_png(str(tmp_path / "manipulate_3.png"), rows=4, columns=3)
+def test_manipulate_moves_digits_along_a_class_direction(model_dir, report):
+  assert "moved along '3' by -1, 0, 1 x 1.6" in report
+  grid = read_png(eval_png(model_dir, "manipulate_3.png"), rows=4, columns=3)
   assert not np.array_equal(cell_row(grid.transpose(1, 0, 2), 0), cell_row(grid.transpose(1, 0, 2), 2))
 
 
 def test_export_writes_a_new_version_and_never_overwrites_one(model_dir, tmp_path):
   export_dir = str(tmp_path / "saved_models" / "digits")
-  stdout = succeeded(evaluate("export", f"--model_dir={model_dir}", f"--export_dir={export_dir}", "--export_version=1"))
+  # With a mode that restores the model for itself, after the export's own restore.
+  stdout = succeeded(evaluate("export", "samples", f"--model_dir={model_dir}", f"--export_dir={export_dir}",
+                              "--export_version=1", f"--output_dir={tmp_path}", "--temperatures=0.5", "--num_samples=4"))
   assert f"SavedModel: {os.path.join(export_dir, '1')}" in stdout
+  read_png(str(tmp_path / "samples_T0.5.png"), rows=2, columns=2)
   assert {"saved_model.pb", "config.json"} <= set(os.listdir(os.path.join(export_dir, "1")))
   again = evaluate("export", f"--model_dir={model_dir}", f"--export_dir={export_dir}", "--export_version=1")
   assert again.returncode == 1 and "already exists" in again.stderr
 
 
-def test_a_saved_model_evaluates_as_its_run_does(model_dir, tmp_path):
+def test_a_saved_model_evaluates_as_its_run_does(model_dir, report, tmp_path):
   saved_model = os.path.join(model_dir, "export", str(STEPS))
-  flags = ["bpd", "--eval_batches=2"]
-  from_run = mean_bits_per_dim(succeeded(evaluate(*flags, f"--model_dir={model_dir}")))
-  from_saved_model = evaluate(*flags, f"--model_dir={saved_model}", "--dataset=digits", f"--output_dir={tmp_path}")
-  assert mean_bits_per_dim(succeeded(from_saved_model)) == from_run
+  from_saved_model = evaluate("--mode=bpd", f"--model_dir={saved_model}", "--dataset=digits", "--num_dequantizations=2",
+                              f"--output_dir={tmp_path}")
+  assert mean_bits_per_dim(succeeded(from_saved_model)) == mean_bits_per_dim(report)
 
 
 def test_a_bad_flag_gets_one_clear_error_without_a_traceback(model_dir):
