@@ -4,6 +4,7 @@ import tensorflow as tf
 
 from glow_tf.bijectors import (Dense1x1Conv, Invertible1x1Conv, LUDecomposed1x1Conv, ReversedChannels,
                                 ShuffledChannels, make_invertible_1x1_conv, mixings)
+from glow_tf.bijectors.dense_1x1_conv import log_abs_det
 from glow_tf.choices import PERMUTATIONS
 from tests.helpers import autodiff_log_det, fresh, randomize
 
@@ -35,6 +36,18 @@ def test_starts_at_a_rotation(permutation):
   w = make_invertible_1x1_conv(5, permutation, seed=4).matrix().numpy()
   np.testing.assert_allclose(w @ w.T, np.eye(5), atol=1e-5)
   assert np.linalg.det(w) == pytest.approx(1.0, abs=1e-5)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_full_matrix_log_det_and_its_gradient_are_slogdets(seed):
+  # Seed 0's matrix has a negative determinant.
+  w = np.random.default_rng(seed).standard_normal([5, 5])
+  matrix = tf.constant(w)
+  with tf.GradientTape() as tape:
+    tape.watch(matrix)
+    value = log_abs_det(matrix)
+  np.testing.assert_allclose(value, np.linalg.slogdet(w)[1], rtol=1e-12)
+  np.testing.assert_allclose(tape.gradient(value, matrix), np.linalg.inv(w).T, rtol=1e-10)
 
 
 def test_lu_inverse_matrix_inverts():
