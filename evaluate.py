@@ -1,8 +1,8 @@
 """Evaluates, explores and exports a trained Glow model: python evaluate.py MODE [MODE ...] --model_dir=DIR [flags].
 
-Several modes run one after another in one process, on one restored model. MODE: bpd (test bits/dim), samples
-(grids per temperature), reconstruct (encode/decode round trip), interpolate (between test images), manipulate (an
-attribute or class direction, --attribute), export (SavedModel).
+Several modes run one after another in one process; all but export share one restored model. MODE: bpd (test
+bits/dim), samples (grids per temperature), reconstruct (encode/decode round trip), interpolate (between test
+images), manipulate (an attribute or class direction, --attribute), export (SavedModel).
 --model_dir: a training run (config.json + checkpoints/) or a SavedModel version (e.g. saved_models/digits/1).
 """
 
