@@ -3,8 +3,8 @@ import pytest
 import tensorflow as tf
 
 from glow_tf import Glow, GlowConfig, multiscale
-from glow_tf.choices import PERMUTATIONS
 from glow_tf.bijectors import FlowStep
+from glow_tf.choices import PERMUTATIONS
 from tests.helpers import adam_losses, all_operations, autodiff_log_det, fresh, randomize
 
 TINY = dict(image_shape=(4, 4, 3), levels=2, steps_per_level=2, hidden_channels=8)
