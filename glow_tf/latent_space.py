@@ -7,7 +7,6 @@ always has the same latent.
 """
 
 import numpy as np
-import tensorflow as tf
 import tqdm
 
 from glow_tf.pixels import NonFiniteImagesError, bin_centres, nonfinite_images, postprocess

@@ -5,7 +5,6 @@ import math
 import weakref
 
 import numpy as np
-import tensorflow as tf
 
 from glow_tf.pixels import bits_per_dim
 from glow_tf.tracing import graph_function
