@@ -1,13 +1,17 @@
-"""What a train.py or evaluate.py process costs on a tiny model, with `fast_path.freeze_imports` and without.
+"""What a train.py or evaluate.py process costs on a tiny model, with `fast_path.freeze_imports` and without, and
+optionally with another ml_dtypes.
 
     python bench/startup.py                  # 5 rounds; about 2 minutes
     python bench/startup.py --repeats 9
+    pip install --target /tmp/ml_dtypes_0.7 --no-deps ml_dtypes==0.7.0
+    python bench/startup.py --ml_dtypes=/tmp/ml_dtypes_0.7   # also as shipped but with that copy of ml_dtypes
 
 The end-to-end tests' small model (one level of 2 flow steps, W=16, on digits) is trained once; then each round
-runs, in fresh processes, train.py for 10 steps (exporting at the end) and evaluate.py bpd on two test batches,
-each as shipped and with `freeze_imports` patched to do nothing, the order alternating between rounds. The table
-gives the median wall time of each process, from its start to its exit, and the ratio. These are the processes the
-end-to-end tests start by the dozen, and the first thing a user waits for.
+runs, in fresh processes, train.py for 10 steps (exporting at the end) and evaluate.py bpd on two test batches: as
+shipped, with `freeze_imports` patched to do nothing and, given --ml_dtypes, with that ml_dtypes first on the path;
+the order of the variants alternates between rounds. The table gives the median wall time of each process, from
+its start to its exit, and each variant's ratio to the process as shipped. These are the processes the end-to-end
+tests start by the dozen, and the first thing a user waits for.
 
     python bench/startup.py --unfrozen SCRIPT ARGS...   # what a round runs for the variant without the freeze
 """
@@ -34,6 +38,9 @@ TINY = ("--dataset=digits", *SMALL_RUN_FLAGS, "--eval_every=0", "--sample_every=
 def parse_args():
   parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--repeats", type=int, default=5, help="rounds; medians are reported")
+  parser.add_argument("--ml_dtypes", metavar="DIR",
+                      help="a directory holding another ml_dtypes (pip install --target DIR): adds a variant that "
+                           "imports it instead of the installed one")
   return parser.parse_args()
 
 
@@ -48,11 +55,11 @@ def run_unfrozen(script, argv):
   runpy.run_path(script, run_name="__main__")
 
 
-def seconds(command):
+def seconds(command, env):
   """Wall time of one process, start to exit; fails with its output if it fails."""
   start = time.perf_counter()
   result = subprocess.run(command, capture_output=True, text=True, cwd=REPO,
-                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **env))
   elapsed = time.perf_counter() - start
   if result.returncode != 0:
     raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout[-2000:]}{result.stderr[-3000:]}")
@@ -72,22 +79,36 @@ def main():
         "evaluate.py bpd, 2 batches":
             lambda _: ["evaluate.py", "bpd", f"--model_dir={trained}", "--eval_batches=2"],
     }
-    variants = {"frozen": [sys.executable],
-                "unfrozen": [sys.executable, os.path.join(BENCH, "startup.py"), "--unfrozen"]}
+    # name: (command prefix, environment)
+    variants = {"as shipped": ([sys.executable], {}),
+                "without freeze_imports": ([sys.executable, os.path.join(BENCH, "startup.py"), "--unfrozen"], {})}
+    if args.ml_dtypes:
+      variants[f"with ml_dtypes {ml_dtypes_version(args.ml_dtypes)}"] = ([sys.executable],
+                                                                         {"PYTHONPATH": args.ml_dtypes})
     times = {(name, variant): [] for name in processes for variant in variants}
     for repeat in range(args.repeats):
       for variant in (list(variants) if repeat % 2 == 0 else list(variants)[::-1]):
+        prefix, env = variants[variant]
         for name, command in processes.items():
-          run = os.path.join(work, f"{variant}{repeat}")
-          times[name, variant].append(seconds([*variants[variant], *command(run)]))
+          run = os.path.join(work, f"{len(times[name, variant])}{variant.replace(' ', '_')}")
+          times[name, variant].append(seconds([*prefix, *command(run)], env))
       print(f"round {repeat + 1}/{args.repeats} done", file=sys.stderr, flush=True)
 
-  print(f"CPU: {cpu()}; {args.repeats} rounds, medians")
-  print("| process | with freeze_imports (s) | without (s) | without / with |")
-  print("| --- | --- | --- | --- |")
+  shipped, others = list(variants)[0], list(variants)[1:]
+  print(f"CPU: {cpu()}; ml_dtypes {ml_dtypes_version()} installed; {args.repeats} rounds, medians")
+  print(f"| process | {shipped} (s) | " + " | ".join(f"{v} (s) | ratio" for v in others) + " |")
+  print("| --- | --- |" + " --- | --- |" * len(others))
   for name in processes:
-    frozen, unfrozen = (statistics.median(times[name, variant]) for variant in variants)
-    print(f"| {name} | {frozen:.2f} | {unfrozen:.2f} | {unfrozen / frozen:.2f}x |")
+    medians = {variant: statistics.median(times[name, variant]) for variant in variants}
+    cells = " | ".join(f"{medians[v]:.2f} | {medians[v] / medians[shipped]:.2f}x" for v in others)
+    print(f"| {name} | {medians[shipped]:.2f} | {cells} |")
+
+
+def ml_dtypes_version(path=None):
+  """The version of ml_dtypes a process imports, with `path` first on its sys.path if given."""
+  env = dict(os.environ, PYTHONPATH=path) if path else None
+  return subprocess.run([sys.executable, "-c", "import ml_dtypes; print(ml_dtypes.__version__)"], env=env,
+                        capture_output=True, text=True, check=True).stdout.strip()
 
 
 if __name__ == "__main__":
