@@ -90,7 +90,7 @@ def main():
       for variant in (list(variants) if repeat % 2 == 0 else list(variants)[::-1]):
         prefix, env = variants[variant]
         for name, command in processes.items():
-          run = os.path.join(work, f"{len(times[name, variant])}{variant.replace(' ', '_')}")
+          run = os.path.join(work, f"{variant}{repeat}")
           times[name, variant].append(seconds([*prefix, *command(run)], env))
       print(f"round {repeat + 1}/{args.repeats} done", file=sys.stderr, flush=True)
 
@@ -105,10 +105,15 @@ def main():
 
 
 def ml_dtypes_version(path=None):
-  """The version of ml_dtypes a process imports, with `path` first on its sys.path if given."""
+  """The version of ml_dtypes a process imports, with `path` first on its sys.path if given. Fails if `path` does
+  not hold the ml_dtypes imported: its variant would measure the installed one."""
   env = dict(os.environ, PYTHONPATH=path) if path else None
-  return subprocess.run([sys.executable, "-c", "import ml_dtypes; print(ml_dtypes.__version__)"], env=env,
-                        capture_output=True, text=True, check=True).stdout.strip()
+  version, location = subprocess.run(
+      [sys.executable, "-c", "import ml_dtypes; print(ml_dtypes.__version__, ml_dtypes.__file__)"], env=env,
+      capture_output=True, text=True, check=True).stdout.split()
+  if path and not os.path.abspath(location).startswith(os.path.join(os.path.abspath(path), "")):
+    raise SystemExit(f"--ml_dtypes={path} holds no ml_dtypes: its processes would import {location}.")
+  return version
 
 
 if __name__ == "__main__":

@@ -7,8 +7,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 
 from tests.tiny_export import export_tiny  # After the environment above: it imports TensorFlow.
-
-TESTS = os.path.dirname(os.path.abspath(__file__))
+from tests.tiny_run import REPO
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +36,7 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(items):
-  rank = {os.path.join(TESTS, path): index for index, path in enumerate(HEAVIEST_FILES)}
+  rank = {os.path.join(REPO, "tests", path): index for index, path in enumerate(HEAVIEST_FILES)}
   missing = [path for path in rank if not os.path.exists(path)]
   if missing:
     raise pytest.UsageError(f"conftest.HEAVIEST_FILES names files that are gone: {missing}")
