@@ -11,10 +11,9 @@ import tensorflow as tf
 
 from glow_tf import Glow, GlowConfig
 from tests.helpers import fresh, randomize
-from tests.tiny_run import run_script
+from tests.tiny_run import REPO, run_script
 from tests.training.test_distributed_runs import logged_losses
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = dict(image_shape=(4, 4, 3), levels=2, steps_per_level=2, hidden_channels=8)
 # One bfloat16 ulp at 1: it keeps 7 of float32's 23 mantissa bits. Rebuilding inputs through bfloat16 networks
 # costs about half of it: the worst variable's gradient was 0.2-0.4% off on an AVX2 CPU, which emulates bfloat16,

@@ -6,7 +6,9 @@ import sys
 
 import pytest
 
-BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench")
+from tests.tiny_run import REPO
+
+BENCH = os.path.join(REPO, "bench")
 
 
 @pytest.fixture(scope="module")

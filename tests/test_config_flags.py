@@ -1,7 +1,6 @@
 """train.py's flags come from the config dataclasses' fields: one place for a setting's name, type, choices, help."""
 
 import dataclasses
-import os
 import subprocess
 import sys
 
@@ -12,8 +11,8 @@ from glow_tf import config_flags
 from glow_tf.choices import config_field
 from glow_tf.model_config import GlowConfig
 from glow_tf.training.train_config import TrainConfig
+from tests.tiny_run import REPO
 
-REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,9 +68,9 @@ def test_train_py_help_lists_every_config_flag_without_loading_tensorflow():
   # Importing the configs and the flag maker must not load TensorFlow, or --help would take seconds.
   probe = ("import sys, glow_tf.config_flags, glow_tf.model_config, glow_tf.training.train_config; "
            "print('tensorflow' in sys.modules)")
-  imported = subprocess.run([sys.executable, "-c", probe], cwd=REPOSITORY, capture_output=True, text=True, check=True)
+  imported = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
   assert imported.stdout.strip() == "False"
-  result = subprocess.run([sys.executable, "train.py", "--help"], cwd=REPOSITORY, capture_output=True, text=True)
+  result = subprocess.run([sys.executable, "train.py", "--help"], cwd=REPO, capture_output=True, text=True)
   fields = [f.name for config in (GlowConfig, TrainConfig) for f in dataclasses.fields(config)
             if f.metadata.get("flag_help")]
   assert len(fields) >= 30

@@ -17,7 +17,7 @@ from glow_tf.latent_space import encode_pixels
 from glow_tf.loading import load_model
 from glow_tf.pixels import bin_centres, bits_per_dim, to_pixels
 from tests.tiny_export import SEED, SHAPE, TINY, pixels, trained_glow
-from tests.tiny_run import STEPS, run_script, train_tiny_model
+from tests.tiny_run import REPO, STEPS, run_script, train_tiny_model
 
 # The tiny exported models are the `saved_model` and `conditional_saved_model` fixtures of conftest.py; bad
 # requests to their signatures are in the table of tests/test_bad_input.py.
@@ -284,13 +284,12 @@ def test_a_fresh_process_without_tfp_serves_the_same_values(trained, tmp_path):
 
 def test_the_shipped_model_answers_the_readme_requests():
   # The REST bodies as TF Serving reads them: rows ("instances") or columns ("inputs"), cast to the signature.
-  repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-  with open(os.path.join(repo, "README.md")) as f:
+  with open(os.path.join(REPO, "README.md")) as f:
     found = re.findall(r"-d '(\{.*?\})'\n", f.read(), re.S)
   # decode's body holds a placeholder for the latents an encode request returns.
   bodies = {body["signature_name"]: body for body in map(json.loads, (b for b in found if "LATENT" not in b))}
   assert set(bodies) == {"log_prob", "sample"}
-  path = os.path.join(repo, "saved_models", "digits", "1")
+  path = os.path.join(REPO, "saved_models", "digits", "1")
   assert GlowConfig.load(os.path.join(path, "config.json")) == GlowConfig(
       image_shape=(8, 8, 1), levels=2, steps_per_level=8, hidden_channels=64, pixel_levels=17)
   signatures = tf.saved_model.load(path).signatures
@@ -308,8 +307,7 @@ def test_the_shipped_model_answers_the_readme_requests():
 
 def test_the_shipped_model_answers_every_sample_request_at_temperature_1():
   # With the reference's affine scale, a quarter of these requests failed with the overflow error (issue 15).
-  repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-  sample = tf.saved_model.load(os.path.join(repo, "saved_models", "digits", "1")).signatures["sample"]
+  sample = tf.saved_model.load(os.path.join(REPO, "saved_models", "digits", "1")).signatures["sample"]
   for s in range(200):
     images = sample(count=tf.constant(64), temperature=tf.constant(1.0), seed=tf.constant([s, 7]))["images"]
     assert images.shape == (64, *SHAPE) and int(tf.reduce_max(images)) <= 16

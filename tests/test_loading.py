@@ -10,6 +10,7 @@ from glow_tf import GlowConfig
 from glow_tf.loading import load_model
 from glow_tf.pixels import bin_centres
 from glow_tf.training import TrainConfig, Trainer, train
+from tests.tiny_run import REPO
 
 CONFIG = GlowConfig(image_shape=(4, 4, 1), levels=2, steps_per_level=1, hidden_channels=4)
 
@@ -47,7 +48,7 @@ def test_missing_directories_configs_and_checkpoints_are_named(tmp_path):
 def test_the_shipped_saved_model_restores_into_todays_layers():
   # saved_models/digits/1 was exported by an earlier glow_tf: its graph still scores images as it did, and its
   # variables, read into the layers as they are now, must score them the same.
-  path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "saved_models", "digits", "1")
+  path = os.path.join(REPO, "saved_models", "digits", "1")
   images = tf.constant(np.random.default_rng(0).integers(0, 17, [3, 8, 8, 1]), tf.uint8)
   served = tf.saved_model.load(path).signatures["log_prob"](images=images)["log_prob"]
   glow = load_model(path).glow

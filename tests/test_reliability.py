@@ -14,8 +14,8 @@ import tensorflow as tf
 
 from glow_tf import GlowConfig
 from glow_tf.training import CheckpointWriteError, TrainConfig, Trainer, TrainingDiverged, train
+from tests.tiny_run import REPO
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = GlowConfig(image_shape=(4, 4, 1), levels=2, steps_per_level=2, hidden_channels=8)
 
 

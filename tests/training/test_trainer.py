@@ -1,4 +1,3 @@
-import os
 import subprocess
 import sys
 import textwrap
@@ -11,9 +10,9 @@ from glow_tf import GlowConfig
 from glow_tf.bijectors import FlowStep
 from glow_tf.training import ConfigMismatchError, TrainConfig, Trainer, resolve_config
 from glow_tf.training.schedule import LinearWarmup
+from tests.tiny_run import REPO
 
 TINY = GlowConfig(image_shape=(4, 4, 3), levels=2, steps_per_level=2, hidden_channels=8)
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def batch(size=8, seed=1):
