@@ -15,7 +15,11 @@ LABEL_KINDS = ("class_ids", "multi_hot")
 # by inverting the layer above (no activation kept at all).
 BACKPROP_MODES = ("stored", "recomputed", "invertible")
 OPTIMIZERS = ("adamax", "adam")
+# What the learning rate does after its warm-up: fall to 0 at the run's end along a cosine, or stay.
+LEARNING_RATE_DECAYS = ("cosine", "none")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
+# Where the defaults of train.py's flags come from: fitted to the dataset, or the paper's (training/presets.py).
+PRESETS = ("auto", "paper")
 # Which of a run directory's checkpoints to load: the last one saved, or the one with the best test bits/dim.
 CHECKPOINTS = ("latest", "best")
 

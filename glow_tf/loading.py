@@ -10,6 +10,7 @@ from glow_tf import run_layout
 from glow_tf.choices import CHECKPOINTS, check_choice
 from glow_tf.model import Glow
 from glow_tf.model_config import GlowConfig
+from glow_tf.training.averaging import restore_average_into
 
 
 
@@ -78,6 +79,8 @@ def _load_run(model_dir, checkpoint, share_traces):
   step = tf.Variable(0, dtype=tf.int64)
   # expect_partial: the optimiser's slots and the data order are in the checkpoint too, and not needed here.
   tf.train.Checkpoint(model=glow, step=step).restore(path).expect_partial().assert_existing_objects_matched()
+  # A run with Polyak averaging evaluates, samples and exports the average: so does everything that loads it.
+  restore_average_into(glow.trainable_variables, path)
   train_config = _read_json(os.path.join(model_dir, run_layout.TRAIN_CONFIG_FILE))
   return LoadedModel(glow, model_dir, int(step), train_config.get("dataset"), train_config.get("data_dir"),
                      best and best.test_bits_per_dim)

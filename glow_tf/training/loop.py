@@ -112,6 +112,7 @@ def train(glow_config, train_config, strategy=None, log=print, train_batches=Non
   try:
     restored = checkpoints.restore()
     if restored:
+      trainer.restored(restored)
       log(f"Resuming from {restored} at step {trainer.current_step()}.")
     run = _Run(trainer, checkpoints, role, data_rng, log, {"train": train_batches, "test": test_batches})
     return run.train(saved_step=trainer.current_step() if restored else None)
@@ -322,13 +323,14 @@ class _Run:
     """Scores the test split and keeps the model if it is the best so far. Every worker scores it: all must
     agree on whether to join the best model's save."""
     tc = self.train_config
-    mean, standard_error, count = evaluate_bits_per_dim(
-        self.trainer.glow, self._pipeline("test", tc.batch_size, training=False), tc.conditional,
-        max_batches=tc.eval_batches)
-    if self.role.count > 1:
-      mean = self.trainer.agreed(mean)
-    self.test_bits_per_dim, self.evaluated_step = mean, step
-    improved = self.best.offer(step, mean)
+    with self.trainer.averaged_weights():
+      mean, standard_error, count = evaluate_bits_per_dim(
+          self.trainer.glow, self._pipeline("test", tc.batch_size, training=False), tc.conditional,
+          max_batches=tc.eval_batches)
+      if self.role.count > 1:
+        mean = self.trainer.agreed(mean)
+      self.test_bits_per_dim, self.evaluated_step = mean, step
+      improved = self.best.offer(step, mean)
     if not self.role.is_chief:
       return
     with self.writer.as_default(step=step):
@@ -341,9 +343,10 @@ class _Run:
       return
     tc = self.train_config
     labels, columns, titles = grid_labels(self.config, tc.num_samples, self._test_attribute_vectors)
-    written = self.grids.write(
-        run_layout.samples_dir(self.model_dir), f"step{step:07d}", tc.temperatures, tc.num_samples,
-        labels=labels, seed=(tc.seed, 0), columns=columns, column_titles=titles)
+    with self.trainer.averaged_weights():
+      written = self.grids.write(
+          run_layout.samples_dir(self.model_dir), f"step{step:07d}", tc.temperatures, tc.num_samples,
+          labels=labels, seed=(tc.seed, 0), columns=columns, column_titles=titles)
     with self.writer.as_default(step=step):
       for grid in written:
         tf.summary.image(f"samples/T={grid.temperature:g}", grid.image[None])

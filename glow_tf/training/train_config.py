@@ -3,7 +3,8 @@
 import dataclasses
 import json
 
-from glow_tf.choices import BACKPROP_MODES, OPTIMIZERS, STRATEGIES, check_config_choices, config_field
+from glow_tf.choices import (BACKPROP_MODES, LEARNING_RATE_DECAYS, OPTIMIZERS, STRATEGIES, check_config_choices,
+                             config_field)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -17,6 +18,10 @@ class TrainConfig:
     batch_size: the global batch, split across replicas.
     learning_rate: the peak learning rate, reached after `warmup_steps` of linear warm-up.
     warmup_steps: steps of linear warm-up from 0 (longer warm-up is the cure for Glow's early NaNs).
+    learning_rate_decay: after the warm-up, `"cosine"` decays the rate to 0 at `steps`; `"none"` keeps it
+      (the reference's).
+    ema_decay: the decay of the Polyak average of the weights (`glow_tf.training.averaging`) that evaluations,
+      sample grids, the best model and the export use; 0 uses the raw weights.
     optimizer: `"adamax"` (the reference's) or `"adam"`.
     clip_gradient_norm: clip the global gradient norm to this; 0 disables clipping.
     backprop: how the backward pass gets the layers' activations: `"stored"` (kept), `"recomputed"` (from
@@ -51,6 +56,11 @@ class TrainConfig:
   batch_size: int = config_field(64, "Global batch size.")
   learning_rate: float = config_field(1e-3, "Peak learning rate.")
   warmup_steps: int = config_field(200, "Linear learning-rate warm-up steps.")
+  learning_rate_decay: str = config_field(
+      "cosine", "After the warm-up: cosine (decay to 0 at --steps, the default) or none (constant, the reference's).",
+      LEARNING_RATE_DECAYS)
+  ema_decay: float = config_field(
+      0.999, "Decay of the average of the weights that evaluation, samples and export use (0: the raw weights).")
   optimizer: str = config_field("adamax", "Optimiser (default: adamax, as the reference).", OPTIMIZERS)
   clip_gradient_norm: float = config_field(0.0, "Clip the global gradient norm (0: no clipping).")
   backprop: str = config_field(
@@ -98,6 +108,9 @@ class TrainConfig:
         raise ValueError(f"{name} must be a whole number >= 0, got {value!r}.")
     if not self.learning_rate > 0:
       raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}.")
+    if isinstance(self.ema_decay, bool) or not isinstance(self.ema_decay, (int, float)) \
+        or not 0 <= self.ema_decay < 1:
+      raise ValueError(f"ema_decay must be in [0, 1) (0: no averaging), got {self.ema_decay!r}.")
     if not self.clip_gradient_norm >= 0:
       raise ValueError(f"clip_gradient_norm must be >= 0 (0 disables clipping), got {self.clip_gradient_norm!r}.")
     check_config_choices(self)

@@ -1,17 +1,20 @@
 """The model, its optimiser and the training step, built in a `tf.distribute` strategy's scope."""
 
+import contextlib
+
 import tensorflow as tf
 
 from glow_tf import fast_path
 from glow_tf.model import Glow
 from glow_tf.pixels import bits_per_dim
 from glow_tf.tracing import graph_function
-from glow_tf.training import optimizers
+from glow_tf.training import averaging, optimizers
 from glow_tf.training.schedule import LinearWarmup
 
 
 def make_optimizer(train_config):
-  schedule = LinearWarmup(train_config.learning_rate, train_config.warmup_steps)
+  decay_steps = train_config.steps if train_config.learning_rate_decay == "cosine" else 0
+  schedule = LinearWarmup(train_config.learning_rate, train_config.warmup_steps, decay_steps)
   if train_config.optimizer == "adamax":
     return optimizers.Adamax(schedule)
   return optimizers.Adam(schedule)
@@ -24,7 +27,8 @@ class Trainer:
   examples' bits/dim summed and divided by the global batch), so the summed gradients equal a single
   device's on the whole batch. Steps with a non-finite loss or gradient change nothing but the counters.
   `step` and the other counters are distributed variables under a strategy: read them with `.numpy()`
-  (`current_step()`), outside the step.
+  (`current_step()`), outside the step. With `train_config.ema_decay`, every update also moves the weights'
+  average (`averaging.WeightAverage`), which `averaged_weights()` puts in the model for a while.
   """
 
   def __init__(self, glow_config, train_config, strategy=None):
@@ -40,6 +44,8 @@ class Trainer:
       self.optimizer = make_optimizer(train_config)
       # Built now, so that no optimiser variable is created inside the traced step.
       self.optimizer.build(self.glow.trainable_variables)
+      self.average = (averaging.WeightAverage(self.glow.trainable_variables, train_config.ema_decay)
+                      if train_config.ema_decay else None)
       self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
       self.skipped_steps = tf.Variable(0, dtype=tf.int64, trainable=False, name="skipped_steps")
       self.initialized = tf.Variable(False, trainable=False, name="initialized")
@@ -51,9 +57,23 @@ class Trainer:
 
   def checkpoint(self, **extra):
     """A `tf.train.Checkpoint` of everything a resumed run needs, plus `extra` objects."""
+    if self.average is not None:
+      extra[averaging.CHECKPOINT_KEY] = self.average
     return tf.train.Checkpoint(
         model=self.glow, optimizer=self.optimizer, step=self.step, skipped_steps=self.skipped_steps,
         initialized=self.initialized, **extra)
+
+  def restored(self, checkpoint_path):
+    """Call after restoring `checkpoint()` from `checkpoint_path`: one written without an average (by a run
+    without `ema_decay`) starts the average from the restored weights."""
+    if self.average is not None and not averaging.has_average(checkpoint_path):
+      self.average.reset(self.glow.trainable_variables)
+
+  def averaged_weights(self):
+    """A context in which the model holds the average of its weights (the raw ones with no `ema_decay`)."""
+    if self.average is None:
+      return contextlib.nullcontext()
+    return self.average.swapped_in(self.glow.trainable_variables)
 
   def initialize(self, batch):
     """Data-dependent ActNorm initialisation from `batch` (x or (x, labels)); only ever once per run.
@@ -120,6 +140,8 @@ class Trainer:
 
     def apply():
       self.optimizer.apply_gradients(zip(gradients, self.glow.trainable_variables))
+      if self.average is not None:
+        self.average.update(self.glow.trainable_variables, self.step.read_value())
       return tf.constant(True)
 
     tf.cond(finite, apply, lambda: tf.constant(False))
