@@ -91,6 +91,16 @@ def test_linear_warmup():
   assert float(LinearWarmup(2e-3, 0)(0)) == pytest.approx(2e-3)
 
 
+def test_cosine_decay_falls_from_the_peak_after_the_warm_up_to_zero_at_the_last_step():
+  schedule = LinearWarmup(1e-3, warmup_steps=10, decay_steps=110)
+  np.testing.assert_allclose([float(schedule(s)) for s in (4, 9, 60, 110, 200)], [5e-4, 1e-3, 5e-4, 0, 0],
+                             atol=1e-9)
+  for decay, rate in (("cosine", 5e-4), ("none", 1e-3)):
+    trainer = Trainer(TINY, TrainConfig(batch_size=8, steps=110, warmup_steps=10, learning_rate_decay=decay))
+    trainer.optimizer.iterations.assign(60)
+    assert float(trainer.learning_rate()) == pytest.approx(rate)
+
+
 def test_resolve_config_takes_the_saved_config_and_refuses_contradictions(tmp_path):
   defaults = dict(image_shape=(8, 8, 1), levels=2, steps_per_level=4, hidden_channels=16, pixel_levels=17)
   new = resolve_config(str(tmp_path), defaults, {"hidden_channels": 32})
