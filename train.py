@@ -1,7 +1,8 @@
 """Trains Glow: `python train.py` (digits, minutes on a CPU) or `python train.py --dataset=celeb_a`.
 
-Model flags left unset take the dataset's defaults (see glow_tf/training/presets.py); a run resumes from
---model_dir, whose saved config.json then fixes the model.
+Model and schedule flags left unset take the dataset's defaults, fitted to its images and size or, with
+--preset=paper, the paper's (see glow_tf/training/presets.py); a run resumes from --model_dir, whose saved
+config.json then fixes the model.
 """
 
 import dataclasses
@@ -11,6 +12,7 @@ import sys
 from absl import app, flags, logging
 
 from glow_tf import config_flags
+from glow_tf.choices import PRESETS
 from glow_tf.model_config import GlowConfig
 from glow_tf.training.train_config import TrainConfig
 
@@ -24,6 +26,9 @@ config_flags.define_config_flags(TrainConfig)
 flags.DEFINE_integer("image_size", None, "Height and width of the images (default: the dataset's).")
 flags.DEFINE_integer("channels", None, "folder:PATH only: convert its images to 1 (grayscale) or 3 (RGB) channels "
                      "(default: 1 if all are grayscale, 3 if all are colour).")
+flags.DEFINE_enum("preset", "auto", PRESETS, "Defaults for the flags left unset. auto: an architecture and schedule "
+                  "fitted to the dataset's image size and number of images; paper: the paper's architectures and "
+                  "its 200,000-step recipe.")
 flags.DEFINE_float("epochs", None, "Train for this many passes over the training split instead of --steps.")
 flags.DEFINE_boolean("export", True, "Export the model with the best test bits/dim (the last one if the run never "
                      "evaluated) as a TF Serving SavedModel, version = its step.")
@@ -31,16 +36,17 @@ flags.DEFINE_string("export_dir", None, "The SavedModel's base directory (defaul
 
 
 def configs_from_flags():
-  """(GlowConfig, TrainConfig) from the flags, the dataset's defaults and a resumed run's config.json."""
+  """(GlowConfig, TrainConfig, why the defaults are what they are) from the flags, the dataset's defaults and a
+  resumed run's config.json."""
   from glow_tf import data, training  # Imported here so that --help answers without loading TensorFlow.
 
   dataset = FLAGS.dataset or TrainConfig.dataset
   conditional = bool(FLAGS.conditional)
-  model_defaults, run_defaults = training.dataset_defaults(dataset, FLAGS.image_size, conditional, FLAGS.channels)
+  defaults = training.dataset_defaults(dataset, FLAGS.image_size, conditional, FLAGS.channels, FLAGS.preset)
   overrides = config_flags.given_config_values(GlowConfig)
-  run = {**run_defaults, **config_flags.given_config_values(TrainConfig)}
+  run = {**defaults.training, **config_flags.given_config_values(TrainConfig)}
   run.update(dataset=dataset, conditional=conditional)
-  glow_config = training.resolve_config(run["model_dir"], model_defaults, overrides)
+  glow_config = training.resolve_config(run["model_dir"], defaults.model, overrides)
   if FLAGS.epochs is not None:
     if FLAGS.steps is not None:
       raise ValueError("Give --steps or --epochs, not both.")
@@ -48,7 +54,7 @@ def configs_from_flags():
     if not num_train or FLAGS.epochs <= 0:
       raise ValueError(f"--epochs needs a positive number and a dataset of known size; use --steps for {dataset}.")
     run["steps"] = max(1, math.ceil(FLAGS.epochs * num_train / run["batch_size"]))
-  return glow_config, TrainConfig(**run)
+  return glow_config, TrainConfig(**run), defaults.reason
 
 
 # The exit status of a run stopped by Ctrl-C or SIGTERM after saving a checkpoint (sysexits' EX_TEMPFAIL): not
@@ -68,7 +74,7 @@ def main(argv):
     # First: the thread pools and MultiWorkerMirroredStrategy must exist before any other TensorFlow op runs.
     fast_path.set_thread_pools(FLAGS.intra_op_threads or 0, FLAGS.inter_op_threads or 0)
     strategy = training.make_strategy(FLAGS.strategy or TrainConfig.strategy)
-    glow_config, train_config = configs_from_flags()
+    glow_config, train_config, reason = configs_from_flags()
     training.check_batch_divides(train_config, strategy)
   except (ValueError, data.DatasetUnavailableError) as error:
     print(f"train.py: error: {error}\n(python train.py --help lists the flags.)", file=sys.stderr)
@@ -76,7 +82,7 @@ def main(argv):
   role = training.worker_role(strategy)
   if role.is_chief:
     print(f"Training Glow on {train_config.dataset} in {train_config.model_dir} "
-          f"({training.describe_strategy(strategy)}):\n{glow_config}")
+          f"({training.describe_strategy(strategy)}):\n{glow_config}\nDefaults: {reason}; flags override them.")
   try:
     result = training.train(glow_config, train_config, strategy)
     if result.stopped_by:

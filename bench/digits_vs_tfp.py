@@ -28,7 +28,8 @@ FLAGS = flags.FLAGS
 
 
 def run_ours(seed):
-  model_fields, run_fields = training.dataset_defaults("digits")
+  defaults = training.dataset_defaults("digits")
+  model_fields, run_fields = defaults.model, defaults.training
   config = GlowConfig(**model_fields)
   with tempfile.TemporaryDirectory() as model_dir:
     train_config = training.TrainConfig(**{**run_fields, "model_dir": model_dir, "seed": seed, "sample_every": 0})

@@ -32,7 +32,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def run_segment(steps, segment_steps, model_dir):
   """Trains the digits defaults up to `steps` and measures the result; runs in a child process."""
   logging.set_verbosity(logging.ERROR)
-  model_fields, run_fields = training.dataset_defaults("digits")
+  defaults = training.dataset_defaults("digits")
+  model_fields, run_fields = defaults.model, defaults.training
   config = GlowConfig(**model_fields)
   run = training.TrainConfig(**{**run_fields, "model_dir": model_dir, "steps": steps, "eval_every": segment_steps,
                                 "sample_every": 0, "checkpoint_every": segment_steps})

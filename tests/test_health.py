@@ -30,7 +30,7 @@ def test_reconstruction_error_is_round_off_for_a_random_model():
 
 @pytest.mark.slow
 def test_a_model_trained_a_few_hundred_steps_on_digits_still_inverts(tmp_path):
-  model_fields, _ = dataset_defaults("digits")
+  model_fields = dataset_defaults("digits").model
   num_images = 64
   pixels = next(iter(data.load_pixels("digits", "test", 8).take(num_images).batch(num_images)))["image"]
   for permutation in ("lu", "conv"):

@@ -9,7 +9,8 @@ A folder whose images are all grayscale gives 1-channel images, one whose images
 alpha channel is dropped); a mix is an error unless `channels` says which to convert to. A file that cannot be
 read as an image is skipped and counted in a warning; one whose header reads but whose pixels do not decode is
 skipped when it is reached, with a warning in the log. Each image is centre-cropped to its largest square and
-resized, as CelebA is. The split is fixed by the sorted paths: images 0, 10, 20, ... are the test split, the
+resized, as CelebA is: by default to the images' own size (the median of their shorter sides), rounded down to
+a multiple of 4 and at most 64. The split is fixed by the sorted paths: images 0, 10, 20, ... are the test split, the
 rest train; 'all' is every image.
 """
 
@@ -25,7 +26,9 @@ from glow_tf.data import geometry
 from glow_tf.data.info import DatasetInfo, resolve_image_size
 
 PREFIX = "folder:"
-DEFAULT_IMAGE_SIZE = 64
+# A folder's default image size is its images' own, within these bounds; a multiple of this, so that a model of
+# two levels or more fits.
+MIN_DEFAULT_IMAGE_SIZE, MAX_DEFAULT_IMAGE_SIZE, DEFAULT_IMAGE_SIZE_MULTIPLE = 8, 64, 4
 EXTENSIONS = (".jpg", ".jpeg", ".png")
 TEST_EVERY = 10
 SPLITS = ("train", "test", "all")
@@ -36,12 +39,20 @@ _GRAYSCALE_MODES = ("1", "L", "LA", "I", "I;16", "F")
 
 @dataclasses.dataclass(frozen=True)
 class _Contents:
-  """What a folder holds: its readable images' sorted paths, their class ids, the class names, grey or colour."""
+  """What a folder holds: its readable images' sorted paths, their class ids, the class names, grey or colour, and
+  the length of each one's shorter side."""
 
   paths: tuple[str, ...]
   labels: tuple[int, ...]
   class_names: tuple[str, ...]
   grayscale: tuple[bool, ...]
+  shorter_sides: tuple[int, ...]
+
+  @property
+  def default_image_size(self):
+    median = sorted(self.shorter_sides)[len(self.shorter_sides) // 2]
+    size = median // DEFAULT_IMAGE_SIZE_MULTIPLE * DEFAULT_IMAGE_SIZE_MULTIPLE
+    return min(max(size, MIN_DEFAULT_IMAGE_SIZE), MAX_DEFAULT_IMAGE_SIZE)
 
 
 def is_folder(name):
@@ -49,8 +60,8 @@ def is_folder(name):
 
 
 def info(name, image_size=None, channels=None):
-  size = resolve_image_size(name, image_size, DEFAULT_IMAGE_SIZE)
   contents, channels = _contents_and_channels(name, channels)
+  size = resolve_image_size(name, image_size, contents.default_image_size)
   num_test = len(_split(contents.paths, "test"))
   return DatasetInfo(
       name=name,
@@ -69,8 +80,8 @@ def info(name, image_size=None, channels=None):
 def load(name, split, image_size=None, channels=None):
   """Unbatched `{'image': uint8 [S, S, C]}` of `split` ('train', 'test' or 'all'), S = image_size, plus an
   int32 'label' for class folders; C as `info` gives it."""
-  size = resolve_image_size(name, image_size, DEFAULT_IMAGE_SIZE)
   contents, channels = _contents_and_channels(name, channels)
+  size = resolve_image_size(name, image_size, contents.default_image_size)
   paths, labels = _split(contents.paths, split), _split(contents.labels, split)
   if not paths:
     raise ValueError(f"{name} has no images in its {split!r} split; it needs at least 2 images to split.")
@@ -143,11 +154,12 @@ def _read_contents(name, root, modified):
     raise ValueError(
         f"{name}: found no images in {root} or its subfolders; folder:PATH reads files ending in "
         f"{', '.join(EXTENSIONS)} (any case).")
-  readable, grayscale, unreadable = [], [], []
+  readable, grayscale, shorter_sides, unreadable = [], [], [], []
   for path, label in sorted(labelled):
     try:
       with Image.open(path) as image:
         grayscale.append(image.mode in _GRAYSCALE_MODES)
+        shorter_sides.append(min(image.size))
       readable.append((path, label))
     except (OSError, SyntaxError, ValueError) as error:  # What PIL raises for files that are not images.
       unreadable.append(f"{path} ({error})")
@@ -157,7 +169,7 @@ def _read_contents(name, root, modified):
   if not readable:
     raise ValueError(f"{name}: none of its {len(labelled)} image files can be read, e.g. {unreadable[0]}.")
   paths, labels = zip(*readable)
-  return _Contents(paths, labels if class_names else (), class_names, tuple(grayscale))
+  return _Contents(paths, labels if class_names else (), class_names, tuple(grayscale), tuple(shorter_sides))
 
 
 def _is_image(file_name):

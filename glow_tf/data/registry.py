@@ -12,7 +12,8 @@ def dataset_info(name, image_size=None, channels=None):
     name: one of `DATASET_NAMES`, or `"folder:PATH"` for a directory of JPEG/PNG images.
     image_size: the images' height and width, or None for the dataset's default: 8 for digits, 32 for
       CIFAR-10 and SVHN, 32 for MNIST and Fashion-MNIST (28x28 padded; 28 gives them unpadded), 64 for
-      CelebA and folders (which are centre-cropped and resized to any size).
+      CelebA, and for a folder its images' own size rounded down to a multiple of 4, at most 64 (CelebA and
+      folders are centre-cropped and resized to any size).
     channels: 1 or 3 to convert a folder's images to grayscale or RGB, or None for the dataset's own (a
       folder's: 1 if all its images are grayscale, 3 if all are colour). Other datasets come only in their own.
   """

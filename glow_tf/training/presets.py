@@ -1,12 +1,22 @@
-"""Per-dataset defaults: the paper's architectures where it gives them, and a laptop-sized one for digits."""
+"""Per-dataset defaults: an architecture and a schedule fitted to the data (`auto`), or the paper's (`paper`).
 
+`auto` sizes the model by the images and the run by the training split, so that `train.py --dataset=folder:PATH`
+with no other flag trains a sensible model on anything from a few thousand 28x28 digits to 200,000 64x64 faces:
+- levels: as many as keep the top level at least 4x4 (the paper's 32x32 -> L=3, 64x64 -> L=4), at most 4;
+- width and depth: grow with the training split, up to the paper's W=512, K=32 from 100,000 images;
+- the schedule: counted in epochs of the training split (warm-up 2, run 40, an evaluation, a sample grid and a
+  checkpoint every 2), within the paper's values (warm-up 5000, 200,000 steps, evaluations every 5000).
+`paper` is the reference's: its CIFAR-10 architecture, its CelebA-HQ one (additive, L=4 at 64x64) for faces and
+folders, and its recipe for a week on 8 GPUs. Digits has one measured preset under both.
+"""
+
+import dataclasses
+import math
 import re
 
 from glow_tf import data
 
-_ARCHITECTURES = {
-    # Small enough to train in minutes on a laptop CPU.
-    "digits": dict(levels=2, steps_per_level=8, hidden_channels=64, coupling="affine"),
+_PAPER_ARCHITECTURES = {
     "mnist": dict(levels=3, steps_per_level=16, hidden_channels=256, coupling="affine"),
     "fashion_mnist": dict(levels=3, steps_per_level=16, hidden_channels=256, coupling="affine"),
     # The paper's CIFAR-10 model.
@@ -16,23 +26,35 @@ _ARCHITECTURES = {
     "celeb_a": dict(levels=4, steps_per_level=32, hidden_channels=512, coupling="additive"),
     "folder": dict(levels=4, steps_per_level=32, hidden_channels=512, coupling="additive"),
 }
-
-_TRAINING = {
-    # The test bits/dim of this model bottoms out near 1000 steps; past that 1500 images are overfitted.
-    "digits": dict(batch_size=64, steps=1000, warmup_steps=100, checkpoint_every=250, eval_every=250,
-                   sample_every=250),
-}
-_DEFAULT_TRAINING = dict(batch_size=64, steps=200_000, warmup_steps=5000, checkpoint_every=2000, eval_every=5000,
-                         sample_every=5000, eval_batches=50)
+_PAPER_TRAINING = dict(batch_size=64, steps=200_000, warmup_steps=5000, checkpoint_every=2000, eval_every=5000,
+                       sample_every=5000, eval_batches=50)
+# Small enough to train in minutes on a laptop CPU. The test bits/dim of this model bottoms out near 1000 steps;
+# past that 1500 images are overfitted.
+_DIGITS = (dict(levels=2, steps_per_level=8, hidden_channels=64, coupling="affine"),
+           dict(batch_size=64, steps=1000, warmup_steps=100, checkpoint_every=250, eval_every=250, sample_every=250))
 _FACE_TEMPERATURES = (0.0, 0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
+# (training images below which, width W, depth K); the paper's 512 and 32 from there on.
+_SIZES_BY_DATA = ((2_000, 64, 8), (20_000, 128, 16), (100_000, 256, 16))
+_BATCH_SIZE = 64
+_MAX_LEVELS, _MIN_TOP_SIZE = 4, 4
+_EPOCHS, _WARMUP_EPOCHS, _EPOCHS_BETWEEN_EVALUATIONS = 40, 2, 2
+_EVAL_BATCHES = 50
 
-def dataset_defaults(dataset, image_size=None, conditional=False, channels=None):
-  """(dict of `GlowConfig` fields, dict of `TrainConfig` fields) for training on `dataset` from scratch.
 
-  Plain dicts, so that flags can override any of them before the configs are built and validated. `channels`
-  converts a folder's images (see `data.dataset_info`).
-  """
+@dataclasses.dataclass(frozen=True)
+class RunDefaults:
+  """`GlowConfig` fields, `TrainConfig` fields (plain dicts, so that flags can override any of them before the
+  configs are built and validated), and one line saying what was chosen and why."""
+
+  model: dict
+  training: dict
+  reason: str
+
+
+def dataset_defaults(dataset, image_size=None, conditional=False, channels=None, preset="auto"):
+  """The `RunDefaults` for training on `dataset` from scratch; `channels` converts a folder's images (see
+  `data.dataset_info`), `preset` is `"auto"` or `"paper"` (see the module's docstring)."""
   info = data.dataset_info(dataset, image_size, channels)
   family = "folder" if dataset.startswith("folder:") else dataset
   if conditional and not info.num_classes:
@@ -40,13 +62,42 @@ def dataset_defaults(dataset, image_size=None, conditional=False, channels=None)
     raise ValueError(f"{dataset} has no labels to condition on; drop --conditional.{hint}")
   labels = dict(num_classes=info.num_classes, label_names=info.label_names,
                 label_kind="multi_hot" if info.multi_label else "class_ids") if conditional else {}
-  model = dict(
-      image_shape=info.image_shape, pixel_levels=info.pixel_levels, n_bits=info.default_n_bits, **labels,
-      **_ARCHITECTURES[family])
-  training = dict(_TRAINING.get(family, _DEFAULT_TRAINING), model_dir=f"runs/{_slug(dataset)}")
+  if family == "digits":
+    architecture, training = _DIGITS
+    reason = "digits' measured preset"
+  elif preset == "paper":
+    architecture, training = _PAPER_ARCHITECTURES[family], _PAPER_TRAINING
+    reason = "the paper's architecture and recipe (--preset=paper)"
+  else:
+    architecture, training, reason = _fitted(info)
+  model = dict(image_shape=info.image_shape, pixel_levels=info.pixel_levels, n_bits=info.default_n_bits, **labels,
+               **architecture)
+  training = dict(training, model_dir=f"runs/{_slug(dataset)}")
   if family in ("celeb_a", "folder"):
     training["temperatures"] = _FACE_TEMPERATURES
-  return model, training
+  return RunDefaults(model, training, reason)
+
+
+def _fitted(info):
+  """(architecture, schedule, reason) fitted to `info`'s image size and training split."""
+  size = info.image_shape[0]
+  levels = max([1] + [level for level in range(1, _MAX_LEVELS + 1)
+                      if size % 2**level == 0 and size // 2**level >= _MIN_TOP_SIZE])
+  num_train = info.num_train
+  hidden, depth = next(((w, k) for limit, w, k in _SIZES_BY_DATA if num_train < limit), (512, 32))
+  epoch = math.ceil(num_train / _BATCH_SIZE)
+  steps = min(max(_EPOCHS * epoch, 1000), _PAPER_TRAINING["steps"])
+  every = min(max(_EPOCHS_BETWEEN_EVALUATIONS * epoch, steps // 40), _PAPER_TRAINING["eval_every"])
+  architecture = dict(levels=levels, steps_per_level=depth, hidden_channels=hidden, coupling="affine")
+  training = dict(
+      batch_size=_BATCH_SIZE, steps=steps, warmup_steps=min(max(_WARMUP_EPOCHS * epoch, 100), 5000),
+      checkpoint_every=min(every, _PAPER_TRAINING["checkpoint_every"]), eval_every=every, sample_every=every,
+      eval_batches=0 if info.num_test and info.num_test <= _EVAL_BATCHES * _BATCH_SIZE else _EVAL_BATCHES)
+  top = size // 2**levels
+  reason = (f"fitted to {num_train} training images of {size}x{size}x{info.image_shape[2]}: L={levels} (top "
+            f"{top}x{top}), K={depth}, W={hidden}, affine; {steps} steps ({steps / epoch:g} epochs of {epoch}), "
+            f"warm-up {training['warmup_steps']}, evaluation every {every} (--preset=paper: the paper's)")
+  return architecture, training, reason
 
 
 def _slug(dataset):

@@ -13,7 +13,8 @@ from tests.data.helpers import mocked_tfds
 
 @pytest.mark.slow
 def test_conditional_celeb_a_run_on_mock_data(tmp_path):
-  model_fields, run_fields = dataset_defaults("celeb_a", image_size=16, conditional=True)
+  defaults = dataset_defaults("celeb_a", image_size=16, conditional=True, preset="paper")
+  model_fields, run_fields = defaults.model, defaults.training
   assert (model_fields["n_bits"], model_fields["coupling"], model_fields["num_classes"]) == (5, "additive", 40)
   assert (model_fields["label_kind"], len(model_fields["label_names"])) == ("multi_hot", 40)
   assert 0.7 in run_fields["temperatures"]
