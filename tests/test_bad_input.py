@@ -129,6 +129,10 @@ CLI_CASES = [
     (["--conditional", "--dataset=folder:/nonexistent/images"], "nonexistent|no labels"),
     (["--channels=2", "--dataset=folder:/nonexistent/images"], "channels must be 1 .grayscale. or 3 .RGB., got 2"),
     (["--channels=3"], "digits images have 1 channel.s., not 3; only folder:PATH"),
+    (["--preset=fast"], "preset"),
+    (["--ema_decay=1"], "ema_decay must be in \\[0, 1\\)"),
+    (["--ema_decay=-0.5"], "ema_decay must be in \\[0, 1\\)"),
+    (["--learning_rate_decay=linear"], "learning_rate_decay"),
 ]
 
 

@@ -26,6 +26,8 @@ _PAPER_ARCHITECTURES = {
     "celeb_a": dict(levels=4, steps_per_level=32, hidden_channels=512, coupling="additive"),
     "folder": dict(levels=4, steps_per_level=32, hidden_channels=512, coupling="additive"),
 }
+# A folder is taken for faces, at CelebA's 64x64.
+_PAPER_FOLDER_IMAGE_SIZE = 64
 _PAPER_TRAINING = dict(batch_size=64, steps=200_000, warmup_steps=5000, checkpoint_every=2000, eval_every=5000,
                        sample_every=5000, eval_batches=50)
 # Small enough to train in minutes on a laptop CPU. The test bits/dim of this model bottoms out near 1000 steps;
@@ -55,8 +57,10 @@ class RunDefaults:
 def dataset_defaults(dataset, image_size=None, conditional=False, channels=None, preset="auto"):
   """The `RunDefaults` for training on `dataset` from scratch; `channels` converts a folder's images (see
   `data.dataset_info`), `preset` is `"auto"` or `"paper"` (see the module's docstring)."""
-  info = data.dataset_info(dataset, image_size, channels)
   family = "folder" if dataset.startswith("folder:") else dataset
+  if preset == "paper" and family == "folder" and image_size is None:
+    image_size = _PAPER_FOLDER_IMAGE_SIZE
+  info = data.dataset_info(dataset, image_size, channels)
   if conditional and not info.num_classes:
     hint = (" Put each class's images in a subfolder of its own to label them." if family == "folder" else "")
     raise ValueError(f"{dataset} has no labels to condition on; drop --conditional.{hint}")

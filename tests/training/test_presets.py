@@ -58,6 +58,23 @@ def test_the_paper_preset_is_the_celeb_a_hq_architecture_and_recipe(tmp_path):
   assert dataset_defaults(f"folder:{tmp_path}").model["image_shape"] == (28, 28, 3)
 
 
+def test_train_py_flags_choose_the_preset_and_override_its_values(tmp_path):
+  from tests import cli  # pylint: disable=g-import-not-at-top
+  write_images(tmp_path / "images", [(28, 28)] * 20, mode="L")
+  common = ["train.py", f"--dataset=folder:{tmp_path / 'images'}", f"--model_dir={tmp_path / 'run'}"]
+  train, _ = cli.parse("train", [*common, "--preset=paper", "--steps_per_level=2", "--ema_decay=0"])
+  glow_config, train_config, reason = train.configs_from_flags()
+  assert (glow_config.image_shape, glow_config.levels, glow_config.steps_per_level, glow_config.coupling) == (
+      (64, 64, 1), 4, 2, "additive")
+  assert (train_config.steps, train_config.warmup_steps, train_config.ema_decay) == (200_000, 5000, 0)
+  assert "the paper's" in reason
+  train, _ = cli.parse("train", [*common, "--learning_rate_decay=none", "--warmup_steps=7"])
+  glow_config, train_config, reason = train.configs_from_flags()
+  assert (glow_config.levels, glow_config.steps_per_level, glow_config.coupling) == (2, 8, "affine")
+  assert (train_config.learning_rate_decay, train_config.warmup_steps, train_config.ema_decay) == ("none", 7, 0.999)
+  assert reason.startswith("fitted to 18 training images of 28x28x1")
+
+
 @pytest.mark.slow
 def test_train_py_on_a_28x28_folder_with_no_architecture_flag(tmp_path):
   write_images(tmp_path / "images", [(28, 28)] * 20, mode="L")
