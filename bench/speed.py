@@ -109,9 +109,10 @@ class Ours:
 class Tfp:
   """tfp.bijectors.Glow at the same architecture, with ActNorm like ours."""
 
-  def __init__(self, image_size, levels, steps, hidden, batch, coupling, x, optimizer="adamax", xla=False):
+  def __init__(self, image_size, levels, steps, hidden, batch, coupling, x, optimizer="adamax", xla=False,
+               channels=3):
     tfb, tfd = tfp.bijectors, tfp.distributions
-    shape = (image_size, image_size, 3)
+    shape = (image_size, image_size, channels)
     network = tfb.GlowDefaultNetwork if coupling == "affine" else additive_network
     glow = tfb.Glow(
         output_shape=shape, num_glow_blocks=levels, num_steps_per_block=steps,
