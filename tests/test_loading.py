@@ -30,9 +30,12 @@ def test_a_run_restores_its_latest_checkpoint_and_what_it_trained_on(run):
   loaded = load_model(run)
   assert (loaded.step, loaded.dataset, loaded.data_dir, loaded.path) == (3, "digits", None, run)
   trainer = Trainer(CONFIG, TrainConfig())
-  trainer.checkpoint().restore(tf.train.latest_checkpoint(os.path.join(run, "checkpoints"))).expect_partial()
-  for restored, trained in zip(loaded.glow.variables, trainer.glow.variables):
-    np.testing.assert_array_equal(restored, trained)
+  latest = tf.train.latest_checkpoint(os.path.join(run, "checkpoints"))
+  trainer.checkpoint().restore(latest).expect_partial()
+  trainer.restored(latest)
+  with trainer.averaged_weights():  # What the run evaluated and exported.
+    for restored, trained in zip(loaded.glow.variables, trainer.glow.variables):
+      np.testing.assert_array_equal(restored, trained)
 
 
 def test_missing_directories_configs_and_checkpoints_are_named(tmp_path):
