@@ -10,8 +10,10 @@ class LinearWarmup(keras.optimizers.schedules.LearningRateSchedule):
   """`learning_rate * min(1, (step + 1) / warmup_steps)`, times `(1 + cos(pi * p)) / 2` if `decay_steps`.
 
   p is the fraction of the steps from the warm-up's end to `decay_steps` that has passed (0 before, 1 after), so the
-  rate falls from its peak to 0 at the run's last step. On small data the decay is what stops a long run from
-  forgetting its best test bits/dim (bench/LONG_RUN.md); the reference keeps the rate constant.
+  rate falls from its peak to 0 at the run's last step. Measured on digits (3000 steps, weights averaged): it slows
+  the climb of the test bits/dim past its best (2.58 instead of 2.61 at the end) but leaves the best where it was
+  (2.39 against 2.38), and over the preset's 1000 steps it cost the best model 0.06; the reference keeps the rate
+  constant, and so does `TrainConfig` by default.
   """
 
   def __init__(self, learning_rate, warmup_steps, decay_steps=0):

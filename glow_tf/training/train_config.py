@@ -18,8 +18,8 @@ class TrainConfig:
     batch_size: the global batch, split across replicas.
     learning_rate: the peak learning rate, reached after `warmup_steps` of linear warm-up.
     warmup_steps: steps of linear warm-up from 0 (longer warm-up is the cure for Glow's early NaNs).
-    learning_rate_decay: after the warm-up, `"cosine"` decays the rate to 0 at `steps`; `"none"` keeps it
-      (the reference's).
+    learning_rate_decay: after the warm-up, `"none"` keeps the rate (the reference's); `"cosine"` decays it to 0 at
+      `steps`, which slows a run that overfits past its best but, on digits, cost the best model 0.06 bits/dim.
     ema_decay: the decay of the Polyak average of the weights (`glow_tf.training.averaging`) that evaluations,
       sample grids, the best model and the export use; 0 uses the raw weights.
     optimizer: `"adamax"` (the reference's) or `"adam"`.
@@ -57,7 +57,7 @@ class TrainConfig:
   learning_rate: float = config_field(1e-3, "Peak learning rate.")
   warmup_steps: int = config_field(200, "Linear learning-rate warm-up steps.")
   learning_rate_decay: str = config_field(
-      "cosine", "After the warm-up: cosine (decay to 0 at --steps, the default) or none (constant, the reference's).",
+      "none", "After the warm-up: none (constant, the reference's; the default) or cosine (decay to 0 at --steps).",
       LEARNING_RATE_DECAYS)
   ema_decay: float = config_field(
       0.999, "Decay of the average of the weights that evaluation, samples and export use (0: the raw weights).")
