@@ -16,7 +16,9 @@ implementation's continuous log-density of the same noisy test images.
 
 - glow_tf: the architecture and recipe that train.py's defaults give the dataset (`training.dataset_defaults`, the
   same `TrainConfig`), scored as train.py scores and exports it (the weights' average, if the recipe keeps one).
-  train.py's own periodic evaluations, sample grids and checkpoints are not run, nor are anyone else's.
+  Like train.py it stops at the recipe's last step: from then on its score is the finished model's.
+  train.py's own periodic evaluations, sample grids and checkpoints are not run, nor are anyone else's; the ports
+  and tfp train to the end of the budget (their recipes run far longer).
 - tfp.bijectors.Glow and the ports: glow_tf's architecture (L, K, W, affine coupling, LU 1x1 convolution, learned
   top prior), each with its own repository's recipe: tfp Adam 1e-4 (its Glow example's), rosinality Adam 1e-4,
   y0ast Adamax 5e-4 with weight decay and 5 epochs of warm-up (bench/ports.py).
@@ -104,12 +106,15 @@ class GlowTf:
     self.trainer = Trainer(glow_config, train_config)
     self.trainer.initialize(first_batches)
     self._log_prob = tf.function(self.trainer.glow.log_prob)
+    decay = "cosine decay" if train_config.learning_rate_decay == "cosine" else "constant rate"
     self.recipe = (f"train.py's defaults: {train_config.optimizer} {train_config.learning_rate:g}, warm-up "
-                   f"{train_config.warmup_steps}, {train_config.learning_rate_decay} decay over "
-                   f"{train_config.steps} steps, EMA {train_config.ema_decay:g}")
+                   f"{train_config.warmup_steps}, {decay}, {train_config.steps} steps, EMA {train_config.ema_decay:g}")
 
   def train_step(self, x):
     self.trainer.train_step(x)
+
+  def finished(self, steps):
+    return steps >= self.trainer.train_config.steps
 
   def evaluation(self):
     return self.trainer.averaged_weights()
@@ -118,7 +123,15 @@ class GlowTf:
     return self._log_prob(x).numpy()
 
 
-class Tfp:
+class _Unending:
+  """An implementation whose recipe outlasts any budget here."""
+
+  def finished(self, steps):
+    del steps
+    return False
+
+
+class Tfp(_Unending):
   """tfp.bijectors.Glow, as bench/speed.py builds it, with Adam 1e-4."""
 
   def __init__(self, glow_config, batch_size, first_batches):
@@ -140,7 +153,7 @@ class Tfp:
     return self.model.log_prob(x).numpy()
 
 
-class Port:
+class Port(_Unending):
   """A PyTorch port through bench/ports.py; numpy in, numpy out."""
 
   def __init__(self, name, checkout, glow_config, steps_per_epoch, first_batches):
@@ -186,29 +199,32 @@ def run_worker(args):
   else:
     first = np.concatenate([next(batches).numpy() for _ in range(8 if args.worker == "y0ast" else 1)])
     model = Port(args.worker, getattr(args, args.worker), glow_config, steps_per_epoch, first)
-  budget, points, steps, paused = args.minutes * 60, [], 0, 0.0
+  budget, points, steps, paused, scored, trained_for = args.minutes * 60, [], 0, 0.0, {}, 0.0
   for point in range(1, args.points + 1):
-    while time.perf_counter() - start - paused < budget * point / args.points:
+    while time.perf_counter() - start - paused < budget * point / args.points and not model.finished(steps):
       model.train_step(next(batches))
       steps += 1
+      trained_for = time.perf_counter() - start - paused
     stopped = time.perf_counter()
-    with model.evaluation():
-      bpd = test_bits_per_dim(model.log_prob, test_sets, glow_config.num_dims, glow_config.n_bins)
+    if steps not in scored:  # A finished model scores what it scored.
+      with model.evaluation():
+        scored[steps] = test_bits_per_dim(model.log_prob, test_sets, glow_config.num_dims, glow_config.n_bins)
+    bpd = scored[steps]
     points.append([budget * point / args.points, steps, bpd])
     print(f"{args.worker} {budget * point / args.points / 60:.2f} min, step {steps}: {bpd:.3f}", file=sys.stderr)
     paused += time.perf_counter() - stopped
-  print(json.dumps({"recipe": model.recipe, "steps": steps, "batch": batch, "points": points,
+  print(json.dumps({"recipe": model.recipe, "steps": steps, "images_per_second": steps * batch / trained_for,
+                    "points": points,
                     "architecture": {k: defaults.model[k] for k in ("image_shape", "levels", "steps_per_level",
                                                                     "hidden_channels", "coupling")}}))
 
 
-def table(results, args):
+def table(results):
   times = [seconds for seconds, _, _ in next(iter(results.values()))["points"]]
   header = ["implementation", "recipe", "steps", "images/s", *(f"{int(t // 60)}:{int(t % 60):02d}" for t in times)]
   rows = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
   for name, result in results.items():
-    rate = result["steps"] * result["batch"] / (args.minutes * 60)
-    rows.append("| " + " | ".join([name, result["recipe"], str(result["steps"]), f"{rate:.0f}",
+    rows.append("| " + " | ".join([name, result["recipe"], str(result["steps"]), f"{result['images_per_second']:.0f}",
                                    *(f"{bpd:.3f}" for _, _, bpd in result["points"])]) + " |")
   return "\n".join(rows)
 
@@ -236,7 +252,7 @@ def main():
   architecture = next(iter(results.values()))["architecture"]
   title = (f"{args.dataset}, {args.minutes:g} minutes each, test bits/dim ({args.dequantisations} dequantisations); "
            f"{architecture}; {cpu()}; python bench/quality.py --dataset={args.dataset} --minutes={args.minutes:g}")
-  text = f"{title}\n\n{table(results, args)}\n"
+  text = f"{title}\n\n{table(results)}\n"
   print(text)
   if args.output_dir:
     from plots import line_chart  # pylint: disable=g-import-not-at-top
