@@ -32,7 +32,7 @@ class Evaluator:
 
   def __init__(self, loaded: LoadedModel, dataset=None, data_dir=None, output_dir=None, batch_size=64, log=print,
                xla=False):
-    """See `open`; `xla` needs a model loaded with `share_traces=False`."""
+    """See `open`."""
     self.glow = loaded.glow
     self.xla = xla
     self.config = loaded.glow.config
@@ -73,7 +73,7 @@ class Evaluator:
       info = data.dataset_info(dataset, config.image_shape[0], config.image_shape[-1]) if dataset else None
       batches = math.ceil(info.num_test / batch_size) if info and info.num_test else 0
       xla = fast_path.use_xla(xla, config, batch_size, calls=batches, training=False)
-    loaded = load_model(model_dir, checkpoint, share_traces=not xla)
+    loaded = load_model(model_dir, checkpoint)
     dataset = dataset or loaded.dataset
     if needs_data and not dataset:
       raise ValueError(

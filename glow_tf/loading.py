@@ -39,14 +39,13 @@ def is_saved_model(path):
   return os.path.exists(os.path.join(path, "saved_model.pb"))
 
 
-def load_model(path, checkpoint="latest", share_traces=True):
+def load_model(path, checkpoint="latest"):
   """Restores the model in `path`: a run directory (config.json + checkpoints/) or a SavedModel version directory.
 
   Args:
     path: the directory.
     checkpoint: for a run directory, `"latest"` or `"best"` (the one with the lowest test bits/dim of the
       run's evaluations).
-    share_traces: as for `Glow`; False for a model to be compiled with XLA.
 
   Raises:
     FileNotFoundError: `path` holds neither, or no such checkpoint yet.
@@ -58,12 +57,12 @@ def load_model(path, checkpoint="latest", share_traces=True):
     if checkpoint != "latest":
       raise ValueError(f"{path} is a SavedModel, which holds one model: checkpoint={checkpoint!r} is for run "
                        f"directories.")
-    return _load_saved_model(path, share_traces)
-  return _load_run(path, checkpoint, share_traces)
+    return _load_saved_model(path)
+  return _load_run(path, checkpoint)
 
 
-def _load_run(model_dir, checkpoint, share_traces):
-  glow = Glow(GlowConfig.load(os.path.join(model_dir, run_layout.CONFIG_FILE)), share_traces=share_traces)
+def _load_run(model_dir, checkpoint):
+  glow = Glow(GlowConfig.load(os.path.join(model_dir, run_layout.CONFIG_FILE)))
   best = None
   if checkpoint == "best":
     best = run_layout.read_best(model_dir)
@@ -86,8 +85,8 @@ def _load_run(model_dir, checkpoint, share_traces):
                      best and best.test_bits_per_dim)
 
 
-def _load_saved_model(path, share_traces):
-  glow = Glow(GlowConfig.load(os.path.join(path, run_layout.CONFIG_FILE)), share_traces=share_traces)
+def _load_saved_model(path):
+  glow = Glow(GlowConfig.load(os.path.join(path, run_layout.CONFIG_FILE)))
   # The SavedModel tracks the model as `model`, as checkpoints do, so its variables read straight back.
   status = tf.train.Checkpoint(model=glow).read(os.path.join(path, "variables", "variables"))
   status.expect_partial().assert_existing_objects_matched()

@@ -23,7 +23,7 @@ def evaluate_bits_per_dim(glow, dataset, conditional=False, max_batches=0, progr
     conditional: whether batches carry labels for the model.
     max_batches: stop after this many batches; 0 for all.
     progress: optional callable taking the number of images just scored (e.g. a progress bar's update).
-    xla: compile the scoring with XLA (a `Glow` built with `share_traces=False`; see `glow_tf.fast_path`).
+    xla: compile the scoring with XLA (see `glow_tf.fast_path`).
 
   Returns:
     (mean, standard error of the mean, number of images).
@@ -52,9 +52,6 @@ def _scorer(glow, xla=False):
   """bits/dim per image of a batch, as one tf.function per model (and XLA or not), traced per batch shape (full
   batches, then the last partial one): a static batch size keeps models that cannot trace an unknown one, such
   as tfp.bijectors.Glow, scorable too."""
-  if xla and getattr(glow, "shares_traces", False):
-    raise ValueError("XLA would recompile a model's shared traces at every batch: score with XLA a Glow built "
-                     "with share_traces=False.")
   scorers = _scorers.setdefault(glow, {})
   if xla not in scorers:
     # A weak reference: the cache must not keep the model it is keyed on alive.

@@ -3,7 +3,6 @@ import pytest
 import tensorflow as tf
 
 from glow_tf import Glow, GlowConfig, multiscale
-from glow_tf.bijectors import FlowStep
 from glow_tf.choices import PERMUTATIONS
 from tests.helpers import adam_losses, all_operations, autodiff_log_det, fresh, randomize
 
@@ -246,16 +245,6 @@ def test_initialize_sets_every_actnorm_and_only_them(backprop):
   # Biases may come out 0 where the layer below has already centred the data; no scale stays exactly 1.
   assert all(np.all(v.numpy() != before[v.ref()]) for v in scales)
   assert all(np.array_equal(v.numpy(), before[v.ref()]) for v in glow.variables if "actnorm" not in v.name)
-
-
-def test_a_model_without_shared_traces_is_the_same_model():
-  x = images(4)
-  shared = Glow(GlowConfig(**TINY), seed=3)
-  inline = Glow(GlowConfig(**TINY), seed=3, share_traces=False)
-  steps = lambda glow: [m for m in glow.submodules if isinstance(m, FlowStep)]
-  assert all(step._shared_trace is not None for step in steps(shared))
-  assert steps(inline) and all(step._shared_trace is None for step in steps(inline))
-  np.testing.assert_allclose(tf.function(inline.log_prob)(x), tf.function(shared.log_prob)(x), rtol=1e-6)
 
 
 def test_pixels_instead_of_model_space_are_refused_with_advice():

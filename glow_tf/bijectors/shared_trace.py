@@ -4,6 +4,8 @@ import contextlib
 import functools
 
 import tensorflow as tf
+# No public API says whether a trace is being compiled by XLA; TensorArray and friends ask this one.
+from tensorflow.python.ops import control_flow_util  # pylint: disable=g-direct-tensorflow-import
 
 from glow_tf.tracing import graph_function
 
@@ -17,6 +19,10 @@ class SharedTrace:
   takes the weights as arguments; TensorFlow traces it, and its gradient, once per input shape, and each
   layer calls it with its own weights. While tracing, the template's variables are stood in for by the
   function's arguments, so the layers' code runs as written.
+
+  Inside a function that XLA compiles (`tf.function(jit_compile=True)`, whoever wrote it) the layers run inline
+  instead: XLA compiles the whole function, shared calls included, and TensorFlow 2.21 recompiled a function
+  that called the shared trace at every call (18 s a call instead of 0.15 s at 32x32, L=3, K=8, W=128).
   """
 
   def __init__(self, template):
@@ -30,7 +36,9 @@ class SharedTrace:
         for method in ("_encode", "_decode")}
 
   def __call__(self, method, layer, x):
-    """`layer.<method>(x)` through the shared trace; `layer` must be built like the template."""
+    """`layer.<method>(x)` through the shared trace (inline under XLA); `layer` must be built like the template."""
+    if control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()):
+      return getattr(layer, method)(x)
     # The weights go in as values read here, not as variables: under tf.distribute each replica reads its own
     # copy, and the read is what the tape differentiates.
     return self._functions[method](x, [tf.convert_to_tensor(_attribute_at(layer, path)) for path in self._paths])

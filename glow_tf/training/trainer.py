@@ -38,9 +38,7 @@ class Trainer:
         train_config.xla, glow_config, train_config.batch_size // self.strategy.num_replicas_in_sync,
         calls=train_config.steps)
     with self.strategy.scope():
-      # XLA would recompile shared traces at every step (see Glow's `share_traces`).
-      self.glow = Glow(glow_config, seed=train_config.seed, backprop=train_config.backprop,
-                       share_traces=not self.xla)
+      self.glow = Glow(glow_config, seed=train_config.seed, backprop=train_config.backprop)
       self.optimizer = make_optimizer(train_config)
       # Built now, so that no optimiser variable is created inside the traced step.
       self.optimizer.build(self.glow.trainable_variables)
