@@ -9,10 +9,12 @@ For every configuration and implementation, a child process builds the model (gl
 step and Adamax, as bench/speed.py builds it), initialises it from one batch, and runs `--steps` training steps.
 It reports the RSS before the first step, the peak RSS (`ru_maxrss`, which includes tracing and graph
 optimisation), the peak RSS of the later steps (the kernel's high-water mark, reset after the first step) and
-their own memory: that peak less the RSS between steps, which tracing's leftovers keep high. That last figure is
-what the activations of a step cost, the thing backprop modes change. Also the first step's time (tracing + one
-step) and the median of the later steps. The parent prints a
-markdown table, the ratios to stored, and draws peak RSS against depth into `--plot`.
+their own memory as TensorFlow's CPU allocator counts it: its high-water mark during the later steps less what it
+held before them. That last figure is what the activations of a step cost, the thing backprop modes change; it is
+the graph's allocations, the same on every run and machine (the children run TensorFlow's BFC allocator on the
+CPU, `TF_CPU_ALLOCATOR_USE_BFC=true`, which keeps these statistics; RSS could not tell the modes apart, as glibc
+keeps freed memory). Also the first step's time (tracing + one step) and the median of the later steps. The
+parent prints a markdown table, the ratios to stored, and draws a step's own memory against depth into `--plot`.
 """
 
 import argparse
@@ -72,15 +74,17 @@ def child(args):
   times = []
   for index in range(args.steps):
     if index == 1:
-      # From here on, the high-water mark is the training step's own, not tracing's or graph optimisation's.
+      # From here on, the high-water marks are the training step's own, not tracing's or graph optimisation's.
       with open("/proc/self/clear_refs", "w") as f:
         f.write("5")
-      between = _status_mb("VmRSS")
+      tf.config.experimental.reset_memory_stats("CPU:0")
+      between = tf.config.experimental.get_memory_info("CPU:0")["current"]
     start = time.perf_counter()
     step(x).numpy()
     times.append(time.perf_counter() - start)
   print(json.dumps({"rss_before_mb": before, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                    "step_peak_rss_mb": _status_mb("VmHWM"), "step_memory_mb": _status_mb("VmHWM") - between,
+                    "step_peak_rss_mb": _status_mb("VmHWM"),
+                    "step_memory_mb": (tf.config.experimental.get_memory_info("CPU:0")["peak"] - between) / 2**20,
                     "first_step_s": times[0],
                     "step_s": statistics.median(times[1:])}))
 
@@ -104,7 +108,7 @@ def measure(args, implementation, size, depth):
   # A fixed mmap threshold: glibc then maps every large tensor on its own and unmaps it when freed, where its
   # default (a threshold that rises as memory is freed) would keep the first step's activations in the heap, and
   # in the RSS between steps, so that later steps would seem to need none.
-  env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="131072")
+  env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="131072", TF_CPU_ALLOCATOR_USE_BFC="true")
   result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
   if result.returncode:
     # Out of memory shows as a killed child: record it, as the largest model a mode can train is the point.

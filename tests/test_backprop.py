@@ -1,5 +1,6 @@
 """Invertible and recomputed backprop: the stored mode's gradients, without holding the forward pass's activations."""
 
+import json
 import os
 import subprocess
 import sys
@@ -100,6 +101,22 @@ def test_invertible_backprop_holds_the_same_few_activations_whatever_the_depth()
   assert invertible[0] == invertible[1] <= 4, held  # The latent and the input: nothing per layer.
   assert recomputed[1] > recomputed[0] > invertible[0], held  # Each layer's input.
   assert stored[1] - stored[0] > 4 * (recomputed[1] - recomputed[0]), held  # Every activation of every layer.
+
+
+@pytest.mark.slow
+def test_an_invertible_training_step_allocates_the_same_whatever_the_depth_but_its_parameter_gradients():
+  # TensorFlow's own CPU allocator counts the bytes of the second training step (one inter-op thread, so one order
+  # of ops): K=8 flow steps a level against K=2 at 32x32, L=2, W=128, batch 8, the weights' size taken off.
+  env = dict(os.environ, TF_CPU_ALLOCATOR_USE_BFC="true", TF_CPP_MIN_LOG_LEVEL="2")
+  models = ["invertible,2", "invertible,8", "stored,2", "stored,8"]
+  done = subprocess.run([sys.executable, os.path.join(REPO, "tests", "step_memory.py"), *models],
+                        capture_output=True, text=True, cwd=REPO, env=env, timeout=900)
+  assert done.returncode == 0, done.stderr[-3000:]
+  peaks = json.loads(done.stdout.strip().splitlines()[-1])
+  growth = {mode: (peaks[f"{mode},8"][0] - peaks[f"{mode},8"][1]) - (peaks[f"{mode},2"][0] - peaks[f"{mode},2"][1])
+            for mode in ("invertible", "stored")}
+  assert growth["stored"] > 8 * 2**20, peaks  # The measure sees depth: twelve more flow steps' activations.
+  assert growth["invertible"] < growth["stored"] / 10, peaks
 
 
 def test_a_checkpoint_restores_in_every_backprop_mode(tmp_path):

@@ -74,11 +74,15 @@ def main(dump):
       loss = -tf.reduce_mean(glow.distribution.log_prob(x))
     return tape.gradient(loss, glow.trainable_variables)
 
+  def summed_gradients(x):
+    gradients = replica_gradients(x)
+    return tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, gradients)
+
   @tf.function
   def mirrored_step(x):
-    gradients = strategy.run(replica_gradients, args=(x,))
-    summed = [strategy.reduce(tf.distribute.ReduceOp.SUM, g, axis=None) for g in gradients]
-    optimizer.apply_gradients(zip(summed, glow.trainable_variables))
+    summed = strategy.run(summed_gradients, args=(x,))
+    optimizer.apply_gradients(zip([strategy.experimental_local_results(g)[0] for g in summed],
+                                  glow.trainable_variables))
 
   distributed_x = strategy.experimental_distribute_values_from_function(lambda context: x)
   counts["mirrored step"] = counted(dump, mirrored_step, distributed_x, compiled=replica_gradients)

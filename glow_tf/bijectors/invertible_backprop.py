@@ -111,4 +111,8 @@ def _backward(bijector, y, dy, dlog_det, kwargs, inputs, gradients):
   for variable, gradient in zip(variables, dvariables):
     if gradient is not None:
       gradients[variable.ref()] = gradients[variable.ref()] + gradient if variable.ref() in gradients else gradient
-  return x, dx
+  # The layer below starts from dx (its control dependency above) only once this layer's parameter gradients are
+  # computed. Nothing else needs them before the end, so the executor may otherwise leave them, and the
+  # activations they read, for later: every layer's hidden activations then lived to the end of the backward pass.
+  with tf.control_dependencies([gradient for gradient in dvariables if gradient is not None]):
+    return x, tf.identity(dx)
