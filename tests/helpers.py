@@ -1,7 +1,14 @@
-"""Shared checks for bijector tests: log-dets by autodiff, randomised parameters."""
+"""Shared checks for bijector tests: log-dets by autodiff, randomised parameters; bench scripts as modules."""
+
+import contextlib
+import importlib
+import os
+import sys
 
 import numpy as np
 import tensorflow as tf
+
+from tests.tiny_run import REPO
 
 
 def autodiff_log_det(fn, x):
@@ -53,3 +60,14 @@ def all_operations(graph):
         seen.add(name)
         graphs.append(function.graph)
   return [op for current in graphs for op in current.get_operations()]
+
+
+@contextlib.contextmanager
+def bench_module(name):
+  """bench/<name>.py imported as its siblings import it (by bare name, bench/ on the path), for the block."""
+  bench = os.path.join(REPO, "bench")
+  sys.path.insert(0, bench)
+  try:
+    yield importlib.import_module(name)
+  finally:
+    sys.path.remove(bench)

@@ -1,23 +1,14 @@
 """bench/levers.py undoes optimisations by patching the library: a patch whose target is gone must fail loudly."""
 
-import importlib
-import os
-import sys
-
 import pytest
 
-from tests.tiny_run import REPO
-
-BENCH = os.path.join(REPO, "bench")
+from tests.helpers import bench_module
 
 
 @pytest.fixture(scope="module")
 def levers():
-  sys.path.insert(0, BENCH)
-  try:
-    yield importlib.import_module("levers")
-  finally:
-    sys.path.remove(BENCH)
+  with bench_module("levers") as module:
+    yield module
 
 
 def test_every_lever_patches_names_the_library_still_has(levers):

@@ -1,10 +1,6 @@
 """bench/quality.py scores every implementation with one evaluator: it must be glow_tf's own bits/dim, and its
 RGB crops must keep test pixels out of training."""
 
-import importlib
-import os
-import sys
-
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -12,19 +8,13 @@ import tensorflow as tf
 from glow_tf import Glow, GlowConfig, data
 from glow_tf.pixels import bits_per_dim
 from glow_tf.scoring import evaluate_bits_per_dim
-from tests.helpers import randomize
-from tests.tiny_run import REPO
-
-BENCH = os.path.join(REPO, "bench")
+from tests.helpers import bench_module, randomize
 
 
 @pytest.fixture(scope="module")
 def quality():
-  sys.path.insert(0, BENCH)
-  try:
-    yield importlib.import_module("quality")
-  finally:
-    sys.path.remove(BENCH)
+  with bench_module("quality") as module:
+    yield module
 
 
 def test_the_evaluator_is_glow_tf_bits_per_dim(quality):
