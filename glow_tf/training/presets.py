@@ -41,6 +41,7 @@ _SIZES_BY_DATA = ((2_000, 64, 8), (20_000, 128, 16), (100_000, 256, 16))
 _BATCH_SIZE = 64
 _MAX_LEVELS, _MIN_TOP_SIZE = 4, 4
 _EPOCHS, _WARMUP_EPOCHS, _EPOCHS_BETWEEN_EVALUATIONS = 40, 2, 2
+_MIN_STEPS, _MIN_WARMUP_STEPS = 1000, 100
 _EVAL_BATCHES = 50
 
 
@@ -90,11 +91,11 @@ def _fitted(info):
   num_train = info.num_train
   hidden, depth = next(((w, k) for limit, w, k in _SIZES_BY_DATA if num_train < limit), (512, 32))
   epoch = math.ceil(num_train / _BATCH_SIZE)
-  steps = min(max(_EPOCHS * epoch, 1000), _PAPER_TRAINING["steps"])
+  steps = min(max(_EPOCHS * epoch, _MIN_STEPS), _PAPER_TRAINING["steps"])
   every = min(max(_EPOCHS_BETWEEN_EVALUATIONS * epoch, steps // 40), _PAPER_TRAINING["eval_every"])
   architecture = dict(levels=levels, steps_per_level=depth, hidden_channels=hidden, coupling="affine")
   training = dict(
-      batch_size=_BATCH_SIZE, steps=steps, warmup_steps=min(max(_WARMUP_EPOCHS * epoch, 100), 5000),
+      batch_size=_BATCH_SIZE, steps=steps, warmup_steps=min(max(_WARMUP_EPOCHS * epoch, _MIN_WARMUP_STEPS), _PAPER_TRAINING["warmup_steps"]),
       checkpoint_every=min(every, _PAPER_TRAINING["checkpoint_every"]), eval_every=every, sample_every=every,
       eval_batches=0 if info.num_test and info.num_test <= _EVAL_BATCHES * _BATCH_SIZE else _EVAL_BATCHES)
   top = size // 2**levels
