@@ -94,14 +94,15 @@ def _fitted(info):
   steps = min(max(_EPOCHS * epoch, _MIN_STEPS), _PAPER_TRAINING["steps"])
   every = min(max(_EPOCHS_BETWEEN_EVALUATIONS * epoch, steps // 40), _PAPER_TRAINING["eval_every"])
   architecture = dict(levels=levels, steps_per_level=depth, hidden_channels=hidden, coupling="affine")
+  warmup = min(max(_WARMUP_EPOCHS * epoch, _MIN_WARMUP_STEPS), _PAPER_TRAINING["warmup_steps"])
   training = dict(
-      batch_size=_BATCH_SIZE, steps=steps, warmup_steps=min(max(_WARMUP_EPOCHS * epoch, _MIN_WARMUP_STEPS), _PAPER_TRAINING["warmup_steps"]),
+      batch_size=_BATCH_SIZE, steps=steps, warmup_steps=warmup,
       checkpoint_every=min(every, _PAPER_TRAINING["checkpoint_every"]), eval_every=every, sample_every=every,
       eval_batches=0 if info.num_test and info.num_test <= _EVAL_BATCHES * _BATCH_SIZE else _EVAL_BATCHES)
   top = size // 2**levels
   reason = (f"fitted to {num_train} training images of {size}x{size}x{info.image_shape[2]}: L={levels} (top "
             f"{top}x{top}), K={depth}, W={hidden}, affine; {steps} steps ({steps / epoch:g} epochs of {epoch}), "
-            f"warm-up {training['warmup_steps']}, evaluation every {every} (--preset=paper: the paper's)")
+            f"warm-up {warmup}, evaluation every {every} (--preset=paper: the paper's)")
   return architecture, training, reason
 
 
