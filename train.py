@@ -57,8 +57,9 @@ def configs_from_flags():
   return glow_config, TrainConfig(**run), defaults.reason
 
 
-# The exit status of a run stopped by Ctrl-C or SIGTERM after saving a checkpoint (sysexits' EX_TEMPFAIL): not
-# done, not failed; the same command resumes it. Schedulers that restart failed tasks restart it.
+# The exit status of a run stopped by Ctrl-C or SIGTERM after saving a checkpoint, or by a file it could not write
+# (a full disk) with its last checkpoint intact (sysexits' EX_TEMPFAIL): not done, not failed; the same command
+# resumes it. Schedulers that restart failed tasks restart it.
 EXIT_STOPPED = 75
 
 
@@ -67,7 +68,7 @@ def main(argv):
     print(f"train.py: error: Unexpected arguments: {' '.join(argv[1:])}; flags look like --steps=100.", file=sys.stderr)
     return 2
   logging.set_verbosity(logging.WARNING)  # TensorFlow's checkpoint chatter would break the progress bar.
-  from glow_tf import data, export, fast_path, training
+  from glow_tf import data, disk_space, export, fast_path, training
 
   fast_path.freeze_imports()
   try:
@@ -89,8 +90,18 @@ def main(argv):
       return EXIT_STOPPED
     if FLAGS.export and role.is_chief:
       which = "best" if result.best_step is not None else "latest"
-      path = export.export_model(train_config.model_dir, FLAGS.export_dir, checkpoint=which)
+      try:
+        path = export.export_model(train_config.model_dir, FLAGS.export_dir, checkpoint=which)
+      except OSError as error:
+        if error.errno not in disk_space.OUT_OF_SPACE:
+          raise
+        print(f"train.py: Could not export {error.filename}: {error.strerror}. Training is done and saved in "
+              f"{result.checkpoint}; free some space and run the same command to export it.", file=sys.stderr)
+        return EXIT_STOPPED
       print(f"SavedModel of the {which} checkpoint: {path}")
+  except training.WriteFailed as error:
+    print(f"train.py: {error}", file=sys.stderr)
+    return EXIT_STOPPED
   except (training.TrainingDiverged, training.ConfigMismatchError, training.WorkerLost, data.DatasetUnavailableError,
           OSError) as error:
     print(f"train.py: {error}", file=sys.stderr)

@@ -12,9 +12,11 @@ optimisation), the peak RSS of the later steps (the kernel's high-water mark, re
 their own memory as TensorFlow's CPU allocator counts it: its high-water mark during the later steps less what it
 held before them. That last figure is what the activations of a step cost, the thing backprop modes change; it is
 the graph's allocations, the same on every run and machine (the children run TensorFlow's BFC allocator on the
-CPU, `TF_CPU_ALLOCATOR_USE_BFC=true`, which keeps these statistics; RSS could not tell the modes apart, as glibc
-keeps freed memory). Also the first step's time (tracing + one step) and the median of the later steps. The
-parent prints a markdown table, the ratios to stored, and draws a step's own memory against depth into `--plot`.
+CPU, `TF_CPU_ALLOCATOR_USE_BFC=true`, which keeps these statistics, and one inter-op thread, so that ops run in
+one order; RSS could not tell the modes apart, as glibc keeps freed memory). Also the first step's time (tracing +
+one step) and the median of the later steps, with that one inter-op thread (bench/speed.py times steps as users
+run them). The parent prints a markdown table, the ratios to stored, and draws a step's own memory against
+depth into `--plot`.
 """
 
 import argparse
@@ -55,6 +57,11 @@ def child(args):
   """One configuration in this process: prints a JSON line of its measurements."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
+  # One inter-op thread: ops then run in one order, so the allocator's peak is the graph's and the same on every
+  # run. With TensorFlow's default pool two threads race, and which tensors overlap in time depends on timing
+  # (128x128, K=16, invertible: 160 MB in one script, 185 MB in another, from one graph). Each op still uses
+  # every core.
+  tf.config.threading.set_inter_op_parallelism_threads(1)
   implementation, size, depth = args.child.split(",")
   threading.Thread(target=_stop_above, args=(args.memory_limit_gb * 1024,), daemon=True).start()
   size, depth = int(size), int(depth)

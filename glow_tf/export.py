@@ -23,6 +23,7 @@ import shutil
 
 import tensorflow as tf
 
+from glow_tf import disk_space
 from glow_tf.bijectors import ActNorm
 from glow_tf.latent_space import decode_latent, encode_pixels
 from glow_tf.loading import load_model
@@ -209,8 +210,10 @@ def export_saved_model(glow, export_dir, version, max_sample_count=MAX_SAMPLE_CO
     tf.saved_model.save(module, staging, signatures=module.signatures())
     glow.config.save(os.path.join(staging, CONFIG_FILE))
     os.rename(staging, path)
-  except BaseException:
+  except BaseException as error:
     shutil.rmtree(staging, ignore_errors=True)
+    if disk_space.out_of_space(error):
+      raise disk_space.as_os_error(error, path) from None
     raise
   return path
 

@@ -7,6 +7,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 import tensorflow as tf
 
+from glow_tf import disk_space
+
 # The band above a grid that holds its column titles, in pixels of the written PNG.
 TITLE_HEIGHT = 14
 
@@ -43,8 +45,15 @@ def write_png(path, image, scale=1, column_titles=()):
     image = with_column_titles(image, column_titles)
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
   temporary = f"{path}.tmp"
-  tf.io.write_file(temporary, tf.io.encode_png(image))
-  os.replace(temporary, path)  # A reader never sees half a file.
+  try:
+    tf.io.write_file(temporary, tf.io.encode_png(image))
+    os.replace(temporary, path)  # A reader never sees half a file.
+  except (OSError, tf.errors.OpError) as error:
+    if os.path.exists(temporary):
+      os.remove(temporary)
+    if disk_space.out_of_space(error):
+      raise disk_space.as_os_error(error, path) from None
+    raise
 
 
 def with_column_titles(grid, titles):

@@ -5,8 +5,9 @@ import json
 import os
 
 import tensorflow as tf
+from absl import logging
 
-from glow_tf import run_layout
+from glow_tf import checkpoint_files, run_layout
 from glow_tf.choices import CHECKPOINTS, check_choice
 from glow_tf.model import Glow
 from glow_tf.model_config import GlowConfig
@@ -49,6 +50,8 @@ def load_model(path, checkpoint="latest"):
 
   Raises:
     FileNotFoundError: `path` holds neither, or no such checkpoint yet.
+    checkpoint_files.UnreadableCheckpoints: the run has checkpoints and none can be read (a newer damaged one is
+      skipped with a warning for the newest that can).
   """
   check_choice("checkpoint", checkpoint, CHECKPOINTS)
   if not os.path.isdir(path):
@@ -71,7 +74,11 @@ def _load_run(model_dir, checkpoint):
                               f"(--eval_every); load its latest checkpoint instead.")
     path = best.path
   else:
-    path = tf.train.latest_checkpoint(run_layout.checkpoints_dir(model_dir))
+    # The newest that reads whole: a damaged one (a torn copy, a full disk) is skipped with a warning, and left
+    # where it is for the run that owns the directory to set aside.
+    path, damaged = checkpoint_files.newest_readable(run_layout.checkpoints_dir(model_dir))
+    for bad, reason in damaged:
+      logging.warning("Skipping checkpoint %s, which cannot be read (%s); loading %s.", bad, reason, path)
     if path is None:
       raise FileNotFoundError(
           f"{model_dir} has a config.json but no checkpoint yet; train it first (python train.py).")

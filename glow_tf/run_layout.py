@@ -14,6 +14,8 @@ import os
 
 import tensorflow as tf
 
+from glow_tf import checkpoint_files
+
 CONFIG_FILE = "config.json"
 TRAIN_CONFIG_FILE = "train_config.json"
 
@@ -49,9 +51,16 @@ class BestRecord:
 
 
 def read_best(model_dir):
-  """The `BestRecord` of a run directory, or None if it has evaluated nothing yet."""
-  path = tf.train.latest_checkpoint(best_dir(model_dir))
-  if path is None:
-    return None
+  """The `BestRecord` of a run directory, or None if it has evaluated nothing yet.
+
+  Raises:
+    checkpoint_files.UnreadableCheckpoints: the best model's checkpoint is damaged.
+  """
+  path, _ = checkpoint_files.newest_readable(best_dir(model_dir))
+  return best_record(path) if path else None
+
+
+def best_record(path):
+  """The `BestRecord` of the best model's checkpoint at `path`."""
   reader = tf.train.load_checkpoint(path)
   return BestRecord(path, int(reader.get_tensor(_BEST_STEP_KEY)), float(reader.get_tensor(_BEST_BITS_KEY)))

@@ -13,7 +13,7 @@ import pytest
 import tensorflow as tf
 
 from glow_tf import GlowConfig
-from glow_tf.training import CheckpointWriteError, TrainConfig, Trainer, TrainingDiverged, train
+from glow_tf.training import TrainConfig, Trainer, TrainingDiverged, WriteFailed, train
 from tests.tiny_run import REPO
 
 CONFIG = GlowConfig(image_shape=(4, 4, 1), levels=2, steps_per_level=2, hidden_channels=8)
@@ -98,7 +98,7 @@ def test_a_full_disk_at_a_checkpoint_is_reported_and_the_previous_checkpoint_sur
 
   monkeypatch.setattr(tf.train.CheckpointManager, "save", save_until_the_disk_fills)
   config = run_config(tmp_path)
-  with pytest.raises(CheckpointWriteError, match="No space left on device.*ckpt-2, is intact"):
+  with pytest.raises(WriteFailed, match="step 4 .*No space left on device. The last complete checkpoint is .*ckpt-2"):
     train(CONFIG, config, log=quiet, train_batches=batches())
   monkeypatch.undo()
   step, _ = latest_weights(config.model_dir)

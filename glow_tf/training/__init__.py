@@ -7,6 +7,7 @@ _MODULES = {
     "TrainingDiverged": "glow_tf.training.loop",
     "TrainResult": "glow_tf.training.loop",
     "WorkerLost": "glow_tf.training.loop",
+    "WriteFailed": "glow_tf.training.loop",
     "check_batch_divides": "glow_tf.training.loop",
     "train": "glow_tf.training.loop",
     "dataset_defaults": "glow_tf.training.presets",

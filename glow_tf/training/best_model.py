@@ -4,7 +4,8 @@ import math
 
 import tensorflow as tf
 
-from glow_tf.run_layout import BestRecord, best_dir, read_best
+from glow_tf import checkpoint_files
+from glow_tf.run_layout import BestRecord, best_dir, best_record
 from glow_tf.training.checkpoints import RunCheckpoints
 
 
@@ -16,13 +17,13 @@ class BestModel:
   every worker calls `offer` with the same score, and only the chief's copy stays.
   """
 
-  def __init__(self, glow, step, model_dir, role):
+  def __init__(self, glow, step, model_dir, role, log=print):
     self._bits = tf.Variable(float("inf"), dtype=tf.float64, trainable=False, name="test_bits_per_dim")
     self._model_dir = model_dir
     self._checkpoints = RunCheckpoints(
         tf.train.Checkpoint(model=glow, step=step, test_bits_per_dim=self._bits), model_dir, role, max_to_keep=1,
         directory=best_dir(model_dir))
-    self.record = read_best(model_dir)
+    self.record = _readable_record(best_dir(model_dir), role, log)
 
   def offer(self, step, test_bits_per_dim):
     """Keeps the model as it is at `step` if it scores better than the best so far; returns whether it did."""
@@ -33,3 +34,18 @@ class BestModel:
     path = self._checkpoints.save(step)
     self.record = BestRecord(path, step, float(test_bits_per_dim))
     return True
+
+
+def _readable_record(directory, role, log):
+  """The best model's record; a damaged best checkpoint is set aside (by the chief) and the run goes on without
+  one: its next evaluation keeps a new best."""
+  try:
+    path, damaged = checkpoint_files.newest_readable(directory)
+  except checkpoint_files.UnreadableCheckpoints as error:
+    path, damaged = None, error.damaged
+  if damaged and role.is_chief:
+    checkpoint_files.set_aside(directory, damaged, path)
+    then = f"Keeping {path}" if path else "The next evaluation keeps a new best"
+    log(f"The best model's checkpoint {damaged[0][0]} cannot be read ({damaged[0][1]}); set aside in "
+        f"{directory}/{checkpoint_files.DAMAGED_DIR}. {then}.")
+  return best_record(path) if path else None

@@ -16,12 +16,13 @@ import tensorflow as tf
 import tqdm
 
 from glow_tf import data
+from glow_tf import disk_space
 from glow_tf import run_layout
 from glow_tf.sampling import SampleGrids, grid_labels
 from glow_tf.scoring import evaluate_bits_per_dim
 from glow_tf.training import run_directory
 from glow_tf.training.best_model import BestModel
-from glow_tf.training.checkpoints import RunCheckpoints
+from glow_tf.training.checkpoints import CheckpointWriteError, RunCheckpoints
 from glow_tf.training.stop_signals import StopSignals
 from glow_tf.training.strategy import make_strategy, worker_role
 from glow_tf.training.trainer import Trainer
@@ -33,6 +34,11 @@ _LOST_PEER_ERRORS = (tf.errors.UnavailableError, tf.errors.DeadlineExceededError
 
 class TrainingDiverged(RuntimeError):
   """Too many consecutive steps had a non-finite loss or gradient."""
+
+
+class WriteFailed(OSError):
+  """A checkpoint, the best model or a sample grid could not be written (a full disk, permissions). The run
+  stopped there; its last complete checkpoint is intact, and the same command resumes from it."""
 
 
 class WorkerLost(RuntimeError):
@@ -91,6 +97,7 @@ def train(glow_config, train_config, strategy=None, log=print, train_batches=Non
       and the first one also initialises ActNorm.
 
   Raises:
+    WriteFailed: a checkpoint, the best model or a sample grid could not be written; the run can be resumed.
     WorkerLost: in a multi-worker run, another worker died or stopped answering.
   """
   strategy = strategy or make_strategy(train_config.strategy)
@@ -110,12 +117,20 @@ def train(glow_config, train_config, strategy=None, log=print, train_batches=Non
   data_rng = tf.random.Generator.from_seed(train_config.seed)
   checkpoints = RunCheckpoints(trainer.checkpoint(data_rng=data_rng), model_dir, role)
   try:
-    restored = checkpoints.restore()
+    restored = checkpoints.restore(trainer.chiefs_number, log)
     if restored:
       trainer.restored(restored)
       log(f"Resuming from {restored} at step {trainer.current_step()}.")
     run = _Run(trainer, checkpoints, role, data_rng, log, {"train": train_batches, "test": test_batches})
     return run.train(saved_step=trainer.current_step() if restored else None)
+  except OSError as error:
+    if not (isinstance(error, CheckpointWriteError) or disk_space.out_of_space(error)):
+      raise
+    latest = checkpoints.latest
+    resume = (f"The last complete checkpoint is {latest}: free some space (or fix the permissions) and run the same "
+              f"command to resume from it." if latest else
+              "No checkpoint had been written: free some space (or fix the permissions) and run the same command.")
+    raise WriteFailed(f"{_described(error)} {resume}") from None
   except _LOST_PEER_ERRORS as error:
     if role.count == 1:
       raise
@@ -123,6 +138,12 @@ def train(glow_config, train_config, strategy=None, log=print, train_batches=Non
         f"Lost contact with {_lost_peer(error)}. The last complete checkpoint is {checkpoints.latest}; restart "
         f"every worker with the same command and TF_CONFIG to resume from it."
     ) from None
+
+
+def _described(error):
+  if isinstance(error, CheckpointWriteError) or not error.filename:
+    return str(error)
+  return f"Could not write {error.filename}: {error.strerror}."
 
 
 def _log_as_worker(log, index, message):
@@ -151,7 +172,7 @@ class _Run:
     self.writer = (tf.summary.create_file_writer(run_layout.logs_dir(self.model_dir)) if role.is_chief
                    else tf.summary.create_noop_writer())
     self.grids = SampleGrids(trainer.glow)
-    self.best = BestModel(trainer.glow, trainer.step, self.model_dir, role)
+    self.best = BestModel(trainer.glow, trainer.step, self.model_dir, role, log)
     self.test_bits_per_dim, self.evaluated_step = None, None
     self.saved_step, self.saved_path = None, None
     self.nonfinite_streak, self.train_bpd = 0, float("nan")  # As of the last step read back.

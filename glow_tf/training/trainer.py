@@ -10,6 +10,7 @@ from glow_tf.pixels import bits_per_dim
 from glow_tf.tracing import graph_function
 from glow_tf.training import averaging, optimizers
 from glow_tf.training.schedule import LinearWarmup
+from glow_tf.training.strategy import worker_role
 
 
 def make_optimizer(train_config):
@@ -95,6 +96,16 @@ class Trainer:
     """A number every worker computed for itself, made the same on all of them (their mean), so that a decision
     taken on it, such as joining a checkpoint save, is taken by all alike."""
     return float(self._mean_over_replicas(tf.constant(value, tf.float64)).numpy())
+
+  def chiefs_number(self, value):
+    """The chief worker's `value` on every worker: a collective that every worker must join."""
+    strategy = self.strategy
+    if worker_role(strategy).is_chief:
+      # Each of the chief's replicas puts in its share of the whole, the others nothing: the mean is the value.
+      value = value * strategy.num_replicas_in_sync / len(strategy.extended.worker_devices)
+    else:
+      value = 0.0
+    return self.agreed(value)
 
   def current_step(self):
     """The step counter as a Python int (a distributed variable has no `int()`; this reads it back)."""
