@@ -1,49 +1,63 @@
-"""An hour of training with the digits defaults, watching for numerical trouble (not part of CI).
+"""An hour of training with the digits defaults in one process, watching for numerical trouble, memory growth and
+retracing (not part of CI).
 
-    python bench/long_run.py [--minutes=60] [--model_dir=runs/long_run]
+    python bench/long_run.py [--minutes=60] [--model_dir=runs/long_run] [--every=1000]
 
-Trains in segments of --segment_steps, each in a fresh process resuming from the checkpoint (so resuming is
-exercised too, and no process outlives its segment's traced graphs), and after each segment records train and test bits/dim, the count of skipped non-finite steps, the
-encode/decode round-trip error on the test split and the worst 1x1 convolution condition number. Writes
-bench/LONG_RUN.md (a table) and bench/long_run.png (the bits/dim curves).
+Trains past the preset's end, as one `training.train` call in this process (what `train.py` runs), with an
+evaluation, a sample grid and a checkpoint every --every steps, until --minutes have passed (then stops it as
+Ctrl-C would). At each evaluation it records train and test bits/dim, the skipped non-finite steps, the
+encode/decode round-trip error on the test split, the worst 1x1 convolution condition number, the process's RSS
+and how many graphs TensorFlow has traced so far (tf.function's and tf.data's; tfp.bijectors.Glow users report
+memory growing with steps, tensorflow/probability#1177). Writes bench/LONG_RUN.md (a table) and
+bench/long_run.png (the bits/dim curves).
 """
 
-import concurrent.futures
-import multiprocessing
 import os
 import platform
+import signal
+import threading
 import time
 
 import tensorflow as tf
 from absl import app, flags, logging
 
-
-from glow_tf import Glow, GlowConfig, data, training  # pylint: disable=g-import-not-at-top
+from glow_tf import GlowConfig, data, training  # pylint: disable=g-import-not-at-top
 from glow_tf.health import mixing_condition_numbers, reconstruction_error  # pylint: disable=g-import-not-at-top
+from glow_tf.tracing import TraceCounter  # pylint: disable=g-import-not-at-top
 from plots import line_chart  # pylint: disable=g-import-not-at-top
 
 flags.DEFINE_float("minutes", 60, "How long to train.")
 flags.DEFINE_string("model_dir", "runs/long_run", "Run directory (resumed if it exists).")
-flags.DEFINE_integer("segment_steps", 1000, "Steps between measurements.")
+flags.DEFINE_integer("every", 1000, "Steps between evaluations, sample grids, checkpoints and measurements.")
 FLAGS = flags.FLAGS
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def run_segment(steps, segment_steps, model_dir):
-  """Trains the digits defaults up to `steps` and measures the result; runs in a child process."""
-  logging.set_verbosity(logging.ERROR)
-  defaults = training.dataset_defaults("digits")
-  model_fields, run_fields = defaults.model, defaults.training
-  config = GlowConfig(**model_fields)
-  run = training.TrainConfig(**{**run_fields, "model_dir": model_dir, "steps": steps, "eval_every": segment_steps,
-                                "sample_every": 0, "checkpoint_every": segment_steps})
-  result = training.train(config, run, log=lambda _: None)
-  glow = Glow(config)
-  tf.train.Checkpoint(model=glow).restore(result.checkpoint).expect_partial()
-  test = next(iter(data.make_pipeline("digits", config, "test", batch_size=512, training=False)))
-  return dict(step=result.step, train=result.train_bits_per_dim, test=result.test_bits_per_dim,
-              skipped=result.skipped_steps, error=reconstruction_error(glow, test),
-              condition=max(mixing_condition_numbers(glow)))
+def rss_mb():
+  with open("/proc/self/status") as status:
+    return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:"))
+
+
+class Recorder:
+  """`on_step` for `training.train`: one row per evaluation. The health checks' own traces are not the run's."""
+
+  def __init__(self, config, traces, start):
+    self.rows, self.traces, self.start = [], traces, start
+    self.test = next(iter(data.make_pipeline("digits", config, "test", batch_size=512, training=False)))
+    self.health_traces = 0
+
+  def __call__(self, progress):
+    if progress.evaluated_step != progress.step:
+      return
+    with TraceCounter() as health:
+      error = reconstruction_error(progress.glow, self.test)
+      condition = max(mixing_condition_numbers(progress.glow))
+    self.health_traces += health.total
+    self.rows.append(dict(step=progress.step, minutes=(time.perf_counter() - self.start) / 60,
+                          train=progress.train_bits_per_dim, test=progress.test_bits_per_dim,
+                          skipped=progress.skipped_steps, error=error, condition=condition, rss=rss_mb(),
+                          traces=self.traces.total - self.health_traces))
+    print(self.rows[-1], flush=True)
 
 
 def plot(rows, path):
@@ -54,21 +68,31 @@ def plot(rows, path):
 
 def main(argv):
   del argv
-  start, rows, step = time.perf_counter(), [], 0
-  spawn = multiprocessing.get_context("spawn")
-  while time.perf_counter() - start < FLAGS.minutes * 60:
-    with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as pool:
-      row = pool.submit(run_segment, step + FLAGS.segment_steps, FLAGS.segment_steps, FLAGS.model_dir).result()
-    step = row["step"]
-    rows.append(dict(row, minutes=(time.perf_counter() - start) / 60))
-    print(rows[-1], flush=True)
-  lines = ["# Long run: digits defaults", "",
-           f"`python bench/long_run.py --minutes={FLAGS.minutes:g}` on {platform.processor() or platform.machine()}, "
-           f"{os.cpu_count()} cores, TensorFlow {tf.__version__}.", "",
-           "| step | minutes | train bits/dim | test bits/dim | skipped steps | max round-trip error | worst 1x1 cond |",
-           "| --- | --- | --- | --- | --- | --- | --- |"]
+  logging.set_verbosity(logging.ERROR)
+  defaults = training.dataset_defaults("digits")
+  config = GlowConfig(**defaults.model)
+  run = training.TrainConfig(**{**defaults.training, "model_dir": FLAGS.model_dir, "steps": 10**9,
+                                "eval_every": FLAGS.every, "sample_every": FLAGS.every,
+                                "checkpoint_every": FLAGS.every, "patience": 0})
+  start = time.perf_counter()
+  # The run's own stop: the signal train.py users send, which checkpoints and returns.
+  timer = threading.Timer(FLAGS.minutes * 60, os.kill, (os.getpid(), signal.SIGINT))
+  timer.daemon = True
+  timer.start()
+  with TraceCounter() as traces:
+    recorder = Recorder(config, traces, start)
+    training.train(config, run, log=lambda _: None, on_step=recorder)
+  rows = recorder.rows
+  lines = ["# Long run: digits defaults, one process", "",
+           f"`python bench/long_run.py --minutes={FLAGS.minutes:g} --every={FLAGS.every}` on "
+           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, TensorFlow {tf.__version__}. "
+           f"Evaluation, sample grid and checkpoint every {FLAGS.every} steps; RSS and graphs traced so far at each.",
+           "",
+           "| step | minutes | train bits/dim | test bits/dim | skipped steps | max round-trip error | worst 1x1 cond "
+           "| RSS (MB) | graphs traced |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
   lines += [f"| {r['step']} | {r['minutes']:.1f} | {r['train']:.4f} | {r['test']:.4f} | {r['skipped']} | "
-            f"{r['error']:.2e} | {r['condition']:.2f} |" for r in rows]
+            f"{r['error']:.2e} | {r['condition']:.2f} | {r['rss']:.0f} | {r['traces']} |" for r in rows]
   with open(os.path.join(HERE, "LONG_RUN.md"), "w") as f:
     f.write("\n".join(lines) + "\n\n![bits/dim curves](long_run.png)\n")
   plot(rows, os.path.join(HERE, "long_run.png"))

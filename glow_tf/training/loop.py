@@ -67,6 +67,19 @@ class TrainResult:
   best_checkpoint: str | None = None
 
 
+@dataclasses.dataclass
+class Progress:
+  """Where a run is, for `train`'s `on_step`: the step, its training bits/dim, the latest evaluation's test bits/dim
+  and its step (None before the first), the non-finite steps skipped so far and the model (its raw weights)."""
+
+  step: int
+  train_bits_per_dim: float
+  test_bits_per_dim: float | None
+  evaluated_step: int | None
+  skipped_steps: int
+  glow: object
+
+
 def check_batch_divides(train_config, strategy):
   """Refuses a global batch that the strategy's replicas cannot share equally."""
   replicas = strategy.num_replicas_in_sync
@@ -79,7 +92,7 @@ def check_batch_divides(train_config, strategy):
         f"({where}); use a multiple of {replicas}, e.g. {multiple}.")
 
 
-def train(glow_config, train_config, strategy=None, log=print, train_batches=None, test_batches=None):
+def train(glow_config, train_config, strategy=None, log=print, train_batches=None, test_batches=None, on_step=None):
   """Trains (or resumes training of) a Glow model in `train_config.model_dir`; returns a `TrainResult`.
 
   SIGINT (Ctrl-C) and SIGTERM stop the run within two steps (the request travels with the next step's
@@ -95,6 +108,8 @@ def train(glow_config, train_config, strategy=None, log=print, train_batches=Non
     train_batches, test_batches: your own `tf.data.Dataset`s of batched model-space images (with labels
       when `train_config.conditional`), instead of `train_config.dataset`'s; the training batches repeat,
       and the first one also initialises ActNorm.
+    on_step: called as `on_step(progress)`, a `Progress`, after every step that logged, saved, evaluated or
+      drew samples, for watching a run from code.
 
   Raises:
     WriteFailed: a checkpoint, the best model or a sample grid could not be written; the run can be resumed.
@@ -121,7 +136,7 @@ def train(glow_config, train_config, strategy=None, log=print, train_batches=Non
     if restored:
       trainer.restored(restored)
       log(f"Resuming from {restored} at step {trainer.current_step()}.")
-    run = _Run(trainer, checkpoints, role, data_rng, log, {"train": train_batches, "test": test_batches})
+    run = _Run(trainer, checkpoints, role, data_rng, log, {"train": train_batches, "test": test_batches}, on_step)
     return run.train(saved_step=trainer.current_step() if restored else None)
   except OSError as error:
     if not (isinstance(error, CheckpointWriteError) or disk_space.out_of_space(error)):
@@ -163,8 +178,9 @@ def _lost_peer(error):
 class _Run:
   """The state of one invocation of `train`: data, writers and progress."""
 
-  def __init__(self, trainer, checkpoints, role, data_rng, log, custom_batches):
+  def __init__(self, trainer, checkpoints, role, data_rng, log, custom_batches, on_step):
     self.trainer, self.checkpoints, self.role, self.log = trainer, checkpoints, role, log
+    self.on_step = on_step
     self.custom_batches = custom_batches
     self.config, self.train_config = trainer.glow_config, trainer.train_config
     self.model_dir = self.train_config.model_dir
@@ -174,6 +190,7 @@ class _Run:
     self.grids = SampleGrids(trainer.glow)
     self.best = BestModel(trainer.glow, trainer.step, self.model_dir, role, log)
     self.test_bits_per_dim, self.evaluated_step = None, None
+    self.test_batches, self.attribute_vectors = None, {}  # Built at the first evaluation or sample grid.
     self.saved_step, self.saved_path = None, None
     self.nonfinite_streak, self.train_bpd = 0, float("nan")  # As of the last step read back.
     self.timer = None  # (step, time) of the last scalars logged, for images/s.
@@ -318,6 +335,9 @@ class _Run:
       self._evaluate(step)
     if tc.sample_every and step % tc.sample_every == 0 and step < tc.steps:
       self._write_samples(step)
+    if self.on_step:
+      self.on_step(Progress(step, self.train_bpd, self.test_bits_per_dim, self.evaluated_step,
+                            int(self.trainer.skipped_steps.numpy()), self.trainer.glow))
 
   def _check_replicas_agree(self):
     """Every replica of every worker must end with the same weights; says so, or warns where they differ."""
@@ -346,7 +366,7 @@ class _Run:
     tc = self.train_config
     with self.trainer.averaged_weights():
       mean, standard_error, count = evaluate_bits_per_dim(
-          self.trainer.glow, self._pipeline("test", tc.batch_size, training=False), tc.conditional,
+          self.trainer.glow, self._test_batches(), tc.conditional,
           max_batches=tc.eval_batches)
       if self.role.count > 1:
         mean = self.trainer.agreed(mean)
@@ -376,6 +396,15 @@ class _Run:
         tqdm.tqdm.write(f"step {step}: {grid.nonfinite} of {tc.num_samples} samples at T={grid.temperature:g} were "
                         f"not finite (NaN or inf), drawn black in {grid.path}")
 
+  def _test_batches(self):
+    # Built once: a pipeline built anew traces its functions again at every evaluation. Its noise is stateless
+    # (seeded by each image's index), so every pass over it is the same.
+    if self.test_batches is None:
+      self.test_batches = self._pipeline("test", self.train_config.batch_size, training=False)
+    return self.test_batches
+
   def _test_attribute_vectors(self, n):
-    labels = self._pipeline("test", n, training=False).unbatch().batch(n)
-    return tf.convert_to_tensor(labels.take(1).get_single_element()[1])
+    if n not in self.attribute_vectors:
+      labels = self._pipeline("test", n, training=False).unbatch().batch(n)
+      self.attribute_vectors[n] = tf.convert_to_tensor(labels.take(1).get_single_element()[1])
+    return self.attribute_vectors[n]
