@@ -222,6 +222,24 @@ def test_two_workers_train_one_run_resume_it_and_stop_together(tmp_path):
 
 
 @pytest.mark.slow
+def test_every_worker_resumes_from_the_checkpoint_before_a_damaged_one(tmp_path):
+  model_dir = str(tmp_path / "run")
+  flags = ["--checkpoint_every=5", "--eval_every=0", "--sample_every=0", "--noexport", *SMALL_RUN_FLAGS]
+  workers = Workers(tmp_path, model_dir, flags)
+  all_succeeded(workers.start("--steps=10").wait())
+  with open(f"{model_dir}/checkpoints/ckpt-10.data-00000-of-00001", "r+b") as data:
+    data.truncate(16)
+  chief, other = all_succeeded(workers.start("--steps=12").wait())
+  # The chief reads the checkpoints and sets the damaged one aside; the other worker takes the chief's step.
+  assert f"[worker 0] Checkpoint {model_dir}/checkpoints/ckpt-10 cannot be read (" in chief
+  assert "cannot be read" not in other
+  for index, out in enumerate((chief, other)):
+    assert f"[worker {index}] Resuming from {model_dir}/checkpoints/ckpt-5 at step 5." in out
+  assert checkpoint_step(model_dir) == 12
+  assert glob.glob(f"{model_dir}/checkpoints/damaged/ckpt-10.*")
+
+
+@pytest.mark.slow
 def test_a_killed_worker_or_chief_stops_the_others_and_a_restart_resumes(tmp_path):
   model_dir = str(tmp_path / "run")
   workers = Workers(tmp_path, model_dir, ["--steps=100000", "--checkpoint_every=5", "--eval_every=0",
