@@ -11,7 +11,7 @@ import sys
 
 from absl import app, flags, logging
 
-from glow_tf import config_flags
+from glow_tf import config_flags, startup
 from glow_tf.choices import CHECKPOINTS
 from glow_tf.training.train_config import TrainConfig
 
@@ -54,6 +54,7 @@ def main(argv):
   logging.set_verbosity(logging.WARNING)
   _check_flags(modes)
   # Imported here so that --help and flag errors answer without loading TensorFlow.
+  startup.import_tensorflow_quietly()
   from glow_tf import data, fast_path
 
   try:

@@ -11,7 +11,7 @@ import sys
 
 from absl import app, flags, logging
 
-from glow_tf import config_flags
+from glow_tf import config_flags, startup
 from glow_tf.choices import PRESETS
 from glow_tf.model_config import GlowConfig
 from glow_tf.training.train_config import TrainConfig
@@ -68,6 +68,7 @@ def main(argv):
     print(f"train.py: error: Unexpected arguments: {' '.join(argv[1:])}; flags look like --steps=100.", file=sys.stderr)
     return 2
   logging.set_verbosity(logging.WARNING)  # TensorFlow's checkpoint chatter would break the progress bar.
+  startup.import_tensorflow_quietly()
   from glow_tf import data, disk_space, export, fast_path, training
 
   fast_path.freeze_imports()

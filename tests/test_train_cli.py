@@ -127,3 +127,20 @@ def test_a_different_architecture_in_an_existing_model_dir_is_refused(tmp_path):
   result = run_train(f"--model_dir={model_dir}", "--steps=4", "--hidden_channels=32", timeout=120)
   assert result.returncode != 0
   assert "hidden_channels=32 (trained with 16)" in result.stderr
+
+
+@pytest.mark.slow
+def test_tensorflows_start_up_messages_are_hidden_unless_the_user_asks_for_them(tmp_path):
+  flags = ["--steps=1", "--eval_every=0", "--sample_every=0", "--noexport", *SMALL_RUN_FLAGS]
+  chatter = ("cuda drivers", "cuInit", "absl::InitializeLog", "cpu_feature_guard")
+  command = [sys.executable, os.path.join(REPO, "train.py"), *flags]
+  default = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+  quiet = subprocess.run([*command, f"--model_dir={tmp_path / 'quiet'}"], capture_output=True, text=True, cwd=REPO,
+                         env=default, timeout=600)
+  assert quiet.returncode == 0, quiet.stderr[-3000:]
+  assert not [line for line in quiet.stderr.splitlines() if any(word in line for word in chatter)], quiet.stderr
+  # A user who set the level keeps it: at 0 TensorFlow's own start-up lines come through.
+  chosen = subprocess.run([*command, f"--model_dir={tmp_path / 'chosen'}"], capture_output=True, text=True,
+                          cwd=REPO, env=dict(default, TF_CPP_MIN_LOG_LEVEL="0"), timeout=600)
+  assert chosen.returncode == 0, chosen.stderr[-3000:]
+  assert "cpu_feature_guard" in chosen.stderr or "cuda" in chosen.stderr, chosen.stderr[-3000:]
