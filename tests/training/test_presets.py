@@ -33,7 +33,7 @@ def test_a_folder_of_3000_28x28_grayscale_images_gets_a_mid_sized_model_and_40_e
   # 2700 training images, 43 batches of 64 an epoch: L=2 keeps the top level at 7x7.
   assert architecture(defaults) == dict(image_shape=(28, 28, 1), levels=2, steps_per_level=16, hidden_channels=128,
                                         coupling="affine")
-  assert schedule(defaults) == dict(batch_size=64, steps=1720, warmup_steps=100, eval_every=86, sample_every=86,
+  assert schedule(defaults) == dict(batch_size=64, steps=1720, warmup_steps=25, eval_every=86, sample_every=86,
                                     checkpoint_every=86, eval_batches=0)
   assert "2700 training images of 28x28x1" in defaults.reason and "K=16, W=128" in defaults.reason
 
@@ -43,7 +43,7 @@ def test_a_small_folder_of_large_colour_photos_gets_64x64_four_levels_and_the_sh
   defaults = dataset_defaults(f"folder:{tmp_path}")
   assert architecture(defaults) == dict(image_shape=(64, 64, 3), levels=4, steps_per_level=8, hidden_channels=64,
                                         coupling="affine")
-  assert schedule(defaults) == dict(batch_size=64, steps=1000, warmup_steps=100, eval_every=25, sample_every=25,
+  assert schedule(defaults) == dict(batch_size=64, steps=1000, warmup_steps=25, eval_every=25, sample_every=25,
                                     checkpoint_every=25, eval_batches=0)
 
 
