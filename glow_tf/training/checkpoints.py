@@ -26,7 +26,6 @@ class RunCheckpoints:
     self._max_to_keep = max_to_keep
     self._kept = self._manager()
     self._role = role
-    self._model_dir = model_dir
 
   def restore(self, chiefs_number=None, log=print):
     """Restores the newest readable checkpoint in the run's directory, if there is one; returns its path, or None.
