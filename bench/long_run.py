@@ -13,18 +13,17 @@ bench/long_run.png (the bits/dim curves).
 """
 
 import os
-import platform
 import signal
 import threading
 import time
 
-import tensorflow as tf
 from absl import app, flags, logging
 
 from glow_tf import GlowConfig, data, training  # pylint: disable=g-import-not-at-top
 from glow_tf.health import mixing_condition_numbers, reconstruction_error  # pylint: disable=g-import-not-at-top
 from glow_tf.tracing import TraceCounter  # pylint: disable=g-import-not-at-top
 from plots import line_chart  # pylint: disable=g-import-not-at-top
+from speed import machine  # pylint: disable=g-import-not-at-top
 
 flags.DEFINE_float("minutes", 60, "How long to train.")
 flags.DEFINE_string("model_dir", "runs/long_run", "Run directory (resumed if it exists).")
@@ -84,8 +83,7 @@ def main(argv):
     training.train(config, run, log=lambda _: None, on_step=recorder)
   rows = recorder.rows
   lines = ["# Long run: digits defaults, one process", "",
-           f"`python bench/long_run.py --minutes={FLAGS.minutes:g} --every={FLAGS.every}` on "
-           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, TensorFlow {tf.__version__}. "
+           f"`python bench/long_run.py --minutes={FLAGS.minutes:g} --every={FLAGS.every}` on {machine()}. "
            f"Evaluation, sample grid and checkpoint every {FLAGS.every} steps; RSS and graphs traced so far at each.",
            "",
            "| step | minutes | train bits/dim | test bits/dim | skipped steps | max round-trip error | worst 1x1 cond "
