@@ -7,9 +7,9 @@ with no other flag trains a sensible model on anything from a few thousand 28x28
 - the schedule: counted in epochs of the training split (warm-up half an epoch, run 40, an evaluation, a sample grid
   and a checkpoint every 2), within the paper's values (warm-up 5000, 200,000 steps, evaluations every 5000). The
   short warm-up is measured: on 32x32 RGB crops (3150 images) 25 steps of it instead of 100 took the test bits/dim
-  after 5 minutes from 3.62 to 3.20 (bench/quality.py, same machine, one after the other);
-- ActNorm's initialisation: one batch, as rosinality's. It runs eagerly, at about 3x a traced pass's time per
-  image; the reference's 256 images cost 12 s of a 32x32 L=3 K=16 run's start, 64 cost 2.7 s.
+  after 5 minutes from 3.62 to 3.20 (bench/quality.py, same machine, one after the other). ActNorm's
+  initialisation keeps the reference's 256 images: one batch of 64 saved 9 s of that run's start but left it at
+  3.29-3.31 after 5 minutes.
 `paper` is the reference's: its CIFAR-10 architecture, its CelebA-HQ one (additive, L=4 at 64x64) for faces and
 folders, and its recipe for a week on 8 GPUs. Digits has one measured preset under both.
 """
@@ -100,7 +100,7 @@ def _fitted(info):
   architecture = dict(levels=levels, steps_per_level=depth, hidden_channels=hidden, coupling="affine")
   warmup = min(max(math.ceil(_WARMUP_EPOCHS * epoch), _MIN_WARMUP_STEPS), _PAPER_TRAINING["warmup_steps"])
   training = dict(
-      batch_size=_BATCH_SIZE, init_batch_size=_BATCH_SIZE, steps=steps, warmup_steps=warmup,
+      batch_size=_BATCH_SIZE, steps=steps, warmup_steps=warmup,
       checkpoint_every=min(every, _PAPER_TRAINING["checkpoint_every"]), eval_every=every, sample_every=every,
       eval_batches=0 if info.num_test and info.num_test <= _EVAL_BATCHES * _BATCH_SIZE else _EVAL_BATCHES)
   top = size // 2**levels

@@ -13,9 +13,8 @@ def architecture(defaults):
 
 
 def schedule(defaults):
-  return {key: defaults.training.get(key) for key in ("batch_size", "init_batch_size", "steps", "warmup_steps",
-                                                      "eval_every", "sample_every", "checkpoint_every",
-                                                      "eval_batches")}
+  return {key: defaults.training.get(key) for key in ("batch_size", "steps", "warmup_steps", "eval_every",
+                                                      "sample_every", "checkpoint_every", "eval_batches")}
 
 
 def test_digits_keep_their_measured_preset():
@@ -23,7 +22,7 @@ def test_digits_keep_their_measured_preset():
   assert architecture(defaults) == dict(image_shape=(8, 8, 1), levels=2, steps_per_level=8, hidden_channels=64,
                                         coupling="affine")
   # eval_batches left to TrainConfig: the whole test split.
-  assert schedule(defaults) == dict(batch_size=64, init_batch_size=None, steps=1000, warmup_steps=100, eval_every=250, sample_every=250,
+  assert schedule(defaults) == dict(batch_size=64, steps=1000, warmup_steps=100, eval_every=250, sample_every=250,
                                     checkpoint_every=250, eval_batches=None)
   assert dataset_defaults("digits", preset="paper") == defaults
 
@@ -34,7 +33,7 @@ def test_a_folder_of_3000_28x28_grayscale_images_gets_a_mid_sized_model_and_40_e
   # 2700 training images, 43 batches of 64 an epoch: L=2 keeps the top level at 7x7.
   assert architecture(defaults) == dict(image_shape=(28, 28, 1), levels=2, steps_per_level=16, hidden_channels=128,
                                         coupling="affine")
-  assert schedule(defaults) == dict(batch_size=64, init_batch_size=64, steps=1720, warmup_steps=25, eval_every=86, sample_every=86,
+  assert schedule(defaults) == dict(batch_size=64, steps=1720, warmup_steps=25, eval_every=86, sample_every=86,
                                     checkpoint_every=86, eval_batches=0)
   assert "2700 training images of 28x28x1" in defaults.reason and "K=16, W=128" in defaults.reason
 
@@ -44,7 +43,7 @@ def test_a_small_folder_of_large_colour_photos_gets_64x64_four_levels_and_the_sh
   defaults = dataset_defaults(f"folder:{tmp_path}")
   assert architecture(defaults) == dict(image_shape=(64, 64, 3), levels=4, steps_per_level=8, hidden_channels=64,
                                         coupling="affine")
-  assert schedule(defaults) == dict(batch_size=64, init_batch_size=64, steps=1000, warmup_steps=25, eval_every=25, sample_every=25,
+  assert schedule(defaults) == dict(batch_size=64, steps=1000, warmup_steps=25, eval_every=25, sample_every=25,
                                     checkpoint_every=25, eval_batches=0)
 
 
@@ -53,7 +52,7 @@ def test_the_paper_preset_is_the_celeb_a_hq_architecture_and_recipe(tmp_path):
   defaults = dataset_defaults(f"folder:{tmp_path}", image_size=64, preset="paper")
   assert architecture(defaults) == dict(image_shape=(64, 64, 3), levels=4, steps_per_level=32, hidden_channels=512,
                                         coupling="additive")
-  assert schedule(defaults) == dict(batch_size=64, init_batch_size=None, steps=200_000, warmup_steps=5000, eval_every=5000,
+  assert schedule(defaults) == dict(batch_size=64, steps=200_000, warmup_steps=5000, eval_every=5000,
                                     sample_every=5000, checkpoint_every=2000, eval_batches=50)
   # Without --image_size, a folder's images keep their own size: the shorter side 30, rounded down to 28.
   assert dataset_defaults(f"folder:{tmp_path}").model["image_shape"] == (28, 28, 3)
