@@ -21,7 +21,7 @@ class GlowConfig:
       the generative direction divides by at least f (each coupling amplifies by at most 1/f). 0 is the
       reference's `sigmoid(h + 2)`, which a network fed an unusual latent can drive to 0: on digits about 1
       in 4 requests of 64 samples at T = 1 came out non-finite. 0.3, the default, had no failure in 600,000
-      samples and no worse test bits/dim (bench/SCALE_FLOOR.md). Ignored by additive coupling.
+      samples and no worse test bits/dim (docs/decisions.md). Ignored by additive coupling.
     permutation: how channels are mixed before each coupling: `"lu"` (LU-decomposed invertible 1x1
       convolution), `"conv"` (full-matrix 1x1 convolution), or the paper's ablations `"shuffle"` and
       `"reverse"` (fixed permutations).

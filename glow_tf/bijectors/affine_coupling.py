@@ -22,7 +22,7 @@ class AffineCoupling(HalfCoupling):
   With `scale_floor` f > 0 the scale is s = f + (1 - f) * sigmoid(h_s + 2), bounded below by f: the
   generative direction divides by s, so one coupling can amplify its input by at most 1/f. With f = 0 (the
   reference) a network fed an unusual latent can drive sigmoid to exactly 0 in float32 and the sample to
-  inf (bench/SAMPLE_OVERFLOW.md).
+  inf (docs/decisions.md).
 
   `coupling="additive"`: shift = NN(x_b), y_a = x_a + shift, log-det 0. Generative direction (TFP's
   `forward`): x_a = y_a / s - shift. NN's last layer is zero-initialised, so s = sigmoid(2) everywhere and

@@ -103,7 +103,7 @@ def worker_role(strategy):
 
 def local_cluster(count):
   """TF_CONFIG values for `count` workers on this machine (127.0.0.1, free ports), one per worker in order:
-  multi-worker training tried on one machine, as the tests and bench/multi_worker.py do."""
+  multi-worker training tried on one machine, as the tests do."""
   sockets = [socket.socket() for _ in range(count)]
   for s in sockets:
     s.bind(("127.0.0.1", 0))
