@@ -6,6 +6,7 @@ _MODULES = {
     "Glow": "glow_tf.model",
     "GlowConfig": "glow_tf.model_config",
     "bits_per_dim": "glow_tf.pixels",
+    "load_model": "glow_tf.loading",
     "postprocess": "glow_tf.pixels",
     "preprocess": "glow_tf.pixels",
 }

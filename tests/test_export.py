@@ -282,9 +282,9 @@ def test_a_fresh_process_without_tfp_serves_the_same_values(trained, tmp_path):
   assert served["empty"].shape == (0, *SHAPE)
 
 
-def test_the_shipped_model_answers_the_readme_requests():
+def test_the_shipped_model_answers_the_documented_requests():
   # The REST bodies as TF Serving reads them: rows ("instances") or columns ("inputs"), cast to the signature.
-  with open(os.path.join(REPO, "README.md")) as f:
+  with open(os.path.join(REPO, "docs", "serving.md")) as f:
     found = re.findall(r"-d '(\{.*?\})'\n", f.read(), re.S)
   # decode's body holds a placeholder for the latents an encode request returns.
   bodies = {body["signature_name"]: body for body in map(json.loads, (b for b in found if "LATENT" not in b))}
