@@ -80,7 +80,7 @@ class Evaluator:
           f"{model_dir} does not record its dataset (a SavedModel does not); name it with --dataset, one of "
           f"{', '.join(data.DATASET_NAMES)} or folder:PATH.")
     if output_dir is None:
-      output_dir = "eval" if loaded.step is None else os.path.join(model_dir, "eval")
+      output_dir = "eval" if loaded.step is None else run_layout.eval_dir(model_dir)
     return cls(loaded, dataset, data_dir or loaded.data_dir, output_dir, batch_size, log, bool(xla))
 
   def bits_per_dim(self, num_dequantizations=1, eval_batches=0, seed=0):

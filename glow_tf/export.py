@@ -23,12 +23,11 @@ import shutil
 
 import tensorflow as tf
 
-from glow_tf import disk_space
+from glow_tf import disk_space, run_layout
 from glow_tf.bijectors import ActNorm
 from glow_tf.latent_space import decode_latent, encode_pixels
 from glow_tf.loading import load_model
 from glow_tf.pixels import bin_centres, bits_per_dim, to_pixels
-from glow_tf.run_layout import CONFIG_FILE
 from glow_tf.tracing import graph_function
 
 # The signature TF Serving runs when a request names none. log_prob takes one batched input, so REST clients
@@ -43,8 +42,8 @@ MAX_SAMPLE_COUNT = 1024
 class ServingModule(tf.Module):
   """A trained `Glow`'s four serving functions on uint8 pixels, each a `tf.function` with an input signature.
 
-  The model is tracked as `model`, the name training checkpoints use, so its variables can be read back into
-  a `Glow` from the SavedModel's `variables/` as from a checkpoint.
+  The model is tracked as `model` (`run_layout.MODEL`), as in training checkpoints, so its variables can be read
+  back into a `Glow` from the SavedModel's `variables/` as from a checkpoint.
   """
 
   def __init__(self, glow, max_sample_count=MAX_SAMPLE_COUNT):
@@ -208,7 +207,7 @@ def export_saved_model(glow, export_dir, version, max_sample_count=MAX_SAMPLE_CO
   shutil.rmtree(staging, ignore_errors=True)
   try:
     tf.saved_model.save(module, staging, signatures=module.signatures())
-    glow.config.save(os.path.join(staging, CONFIG_FILE))
+    glow.config.save(os.path.join(staging, run_layout.CONFIG_FILE))
     os.rename(staging, path)
   except BaseException as error:
     shutil.rmtree(staging, ignore_errors=True)
@@ -232,7 +231,7 @@ def export_model(model_dir, export_dir=None, version=None, checkpoint="latest"):
     The version's directory.
   """
   loaded = load_model(model_dir, checkpoint)
-  export_dir = export_dir or os.path.join(model_dir, "export")
+  export_dir = export_dir or run_layout.export_dir(model_dir)
   if version is None:
     if loaded.step is None:
       raise ValueError(f"{model_dir} is a SavedModel, which records no training step: choose a version.")

@@ -84,7 +84,8 @@ def _load_run(model_dir, checkpoint):
           f"{model_dir} has a config.json but no checkpoint yet; train it first (python train.py).")
   step = tf.Variable(0, dtype=tf.int64)
   # expect_partial: the optimiser's slots and the data order are in the checkpoint too, and not needed here.
-  tf.train.Checkpoint(model=glow, step=step).restore(path).expect_partial().assert_existing_objects_matched()
+  run_layout.model_checkpoint(glow, **{run_layout.STEP: step}).restore(path).expect_partial() \
+      .assert_existing_objects_matched()
   # A run with Polyak averaging evaluates, samples and exports the average: so does everything that loads it.
   restore_average_into(glow.trainable_variables, path)
   train_config = _read_json(os.path.join(model_dir, run_layout.TRAIN_CONFIG_FILE))
@@ -94,8 +95,7 @@ def _load_run(model_dir, checkpoint):
 
 def _load_saved_model(path):
   glow = Glow(GlowConfig.load(os.path.join(path, run_layout.CONFIG_FILE)))
-  # The SavedModel tracks the model as `model`, as checkpoints do, so its variables read straight back.
-  status = tf.train.Checkpoint(model=glow).read(os.path.join(path, "variables", "variables"))
+  status = run_layout.model_checkpoint(glow).read(os.path.join(path, "variables", "variables"))
   status.expect_partial().assert_existing_objects_matched()
   return LoadedModel(glow, path)
 

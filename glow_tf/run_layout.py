@@ -7,6 +7,10 @@ reads one back (loading, export, evaluate.py).
   <model_dir>/best/               the checkpoint with the best test bits/dim, and its score
   <model_dir>/samples/            sample grids, one folder per step
   <model_dir>/logs/               TensorBoard
+  <model_dir>/export/<version>/   SavedModels for TF Serving (train.py's, evaluate.py export's default)
+  <model_dir>/eval/               evaluate.py's pictures (by default)
+
+and the names inside its checkpoints.
 """
 
 import dataclasses
@@ -19,9 +23,20 @@ from glow_tf import checkpoint_files
 CONFIG_FILE = "config.json"
 TRAIN_CONFIG_FILE = "train_config.json"
 
-# The best checkpoint's record, under the names `training.BestModel` saves it by: read without building a model.
-_BEST_STEP_KEY = "step/.ATTRIBUTES/VARIABLE_VALUE"
-_BEST_BITS_KEY = "test_bits_per_dim/.ATTRIBUTES/VARIABLE_VALUE"
+# The model's name in every checkpoint (the latest, the best) and in the SavedModel (`export.ServingModule.model`),
+# so that its variables read back into a `Glow` from any of them.
+MODEL = "model"
+# The step a checkpoint was trained to, and the best model's score.
+STEP, TEST_BITS_PER_DIM = "step", "test_bits_per_dim"
+
+
+def model_checkpoint(glow, **extra):
+  """A `tf.train.Checkpoint` of `glow` under `MODEL`, with `extra` objects beside it."""
+  return tf.train.Checkpoint(**{MODEL: glow}, **extra)
+
+
+def _variable_key(name):
+  return f"{name}/.ATTRIBUTES/VARIABLE_VALUE"
 
 
 def checkpoints_dir(model_dir):
@@ -39,6 +54,14 @@ def samples_dir(model_dir):
 
 def logs_dir(model_dir):
   return os.path.join(model_dir, "logs")
+
+
+def export_dir(model_dir):
+  return os.path.join(model_dir, "export")
+
+
+def eval_dir(model_dir):
+  return os.path.join(model_dir, "eval")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,4 +86,5 @@ def read_best(model_dir):
 def best_record(path):
   """The `BestRecord` of the best model's checkpoint at `path`."""
   reader = tf.train.load_checkpoint(path)
-  return BestRecord(path, int(reader.get_tensor(_BEST_STEP_KEY)), float(reader.get_tensor(_BEST_BITS_KEY)))
+  return BestRecord(path, int(reader.get_tensor(_variable_key(STEP))),
+                    float(reader.get_tensor(_variable_key(TEST_BITS_PER_DIM))))

@@ -4,7 +4,7 @@ import math
 
 import tensorflow as tf
 
-from glow_tf import checkpoint_files
+from glow_tf import checkpoint_files, run_layout
 from glow_tf.run_layout import BestRecord, best_dir, best_record
 from glow_tf.training.checkpoints import RunCheckpoints
 
@@ -18,11 +18,11 @@ class BestModel:
   """
 
   def __init__(self, glow, step, model_dir, role, log=print):
-    self._bits = tf.Variable(float("inf"), dtype=tf.float64, trainable=False, name="test_bits_per_dim")
+    self._bits = tf.Variable(float("inf"), dtype=tf.float64, trainable=False, name=run_layout.TEST_BITS_PER_DIM)
     self._model_dir = model_dir
     self._checkpoints = RunCheckpoints(
-        tf.train.Checkpoint(model=glow, step=step, test_bits_per_dim=self._bits), model_dir, role, max_to_keep=1,
-        directory=best_dir(model_dir))
+        run_layout.model_checkpoint(glow, **{run_layout.STEP: step, run_layout.TEST_BITS_PER_DIM: self._bits}),
+        model_dir, role, max_to_keep=1, directory=best_dir(model_dir))
     self.record = _readable_record(best_dir(model_dir), role, log)
 
   def offer(self, step, test_bits_per_dim):

@@ -4,7 +4,7 @@ import contextlib
 
 import tensorflow as tf
 
-from glow_tf import fast_path
+from glow_tf import fast_path, run_layout
 from glow_tf.model import Glow
 from glow_tf.pixels import bits_per_dim
 from glow_tf.tracing import graph_function
@@ -58,9 +58,9 @@ class Trainer:
     """A `tf.train.Checkpoint` of everything a resumed run needs, plus `extra` objects."""
     if self.average is not None:
       extra[averaging.CHECKPOINT_KEY] = self.average
-    return tf.train.Checkpoint(
-        model=self.glow, optimizer=self.optimizer, step=self.step, skipped_steps=self.skipped_steps,
-        initialized=self.initialized, **extra)
+    return run_layout.model_checkpoint(
+        self.glow, optimizer=self.optimizer, skipped_steps=self.skipped_steps, initialized=self.initialized,
+        **{run_layout.STEP: self.step}, **extra)
 
   def restored(self, checkpoint_path):
     """Call after restoring `checkpoint()` from `checkpoint_path`: one written without an average (by a run
