@@ -28,6 +28,7 @@ from glow_tf.bijectors import ActNorm
 from glow_tf.latent_space import decode_latent, encode_pixels
 from glow_tf.loading import load_model
 from glow_tf.pixels import bin_centres, bits_per_dim, to_pixels
+from glow_tf.request_checks import RequestChecks
 from glow_tf.tracing import graph_function
 
 # The signature TF Serving runs when a request names none. log_prob takes one batched input, so REST clients
@@ -56,17 +57,14 @@ class ServingModule(tf.Module):
     super().__init__(name="glow_serving")
     _require_initialized(glow)
     self.model = glow
-    self._max_sample_count = max_sample_count
     config = glow.config
+    self._checks = RequestChecks(config, max_sample_count)
     self._dtype = tf.as_dtype(config.dtype)
-    # Per image: class ids are scalars, multi-hot attribute vectors have num_classes entries.
-    multi_hot = config.label_kind == "multi_hot"
-    self._label_shape = (config.num_classes,) if multi_hot else ()
     images = tf.TensorSpec([None, *config.image_shape], tf.uint8, name="images")
     latent = tf.TensorSpec([None, *config.image_shape], self._dtype, name="latent")
     if not config.num_classes:
       labels = []
-    elif multi_hot:
+    elif config.label_kind == "multi_hot":
       labels = [tf.TensorSpec([None, config.num_classes], tf.float32, name="labels")]
     else:
       labels = [tf.TensorSpec([None], tf.int32, name="labels")]
@@ -83,92 +81,28 @@ class ServingModule(tf.Module):
     return {**functions, "serving_default": functions[DEFAULT_SIGNATURE]}
 
   def _log_prob(self, images, labels=None):
-    images, labels = self._checked(images, labels)
+    images, labels = self._checks.images(images, labels)
     config = self.model.config
     log_prob = self.model.log_prob(bin_centres(images, config.pixel_levels, config.n_bins, self._dtype), labels)
     return {"log_prob": log_prob, "bits_per_dim": bits_per_dim(log_prob, config.num_dims, config.n_bins)}
 
   def _sample(self, count, temperature, seed, labels=None):
     # Glow.sample itself refuses a negative count and a negative or non-finite temperature.
-    # count, temperature and seed need no shape check of their own: a tensor of another shape fails the first
-    # op that reads it, with "must be a scalar" or "seed must have shape [2]".
-    checks = [tf.debugging.assert_less_equal(
-        count, self._max_sample_count,
-        message=f"count must be at most {self._max_sample_count} per request; send several requests")]
-    if labels is not None:
-      (labels,) = _after([self._label_shape_check(labels)], labels)
-      checks.append(tf.debugging.assert_equal(
-          tf.shape(labels)[0], count, message="labels must have count entries, one per image"))
-    count, labels = _after(checks, count, labels)
+    count, labels = self._checks.sample_request(count, labels)
     return {"images": self._pixels(self.model.sample(count, temperature, labels, seed))}
 
   def _encode(self, images, labels=None):
-    images, labels = self._checked(images, labels)
+    images, labels = self._checks.images(images, labels)
     z = encode_pixels(self.model, images, labels)
     levels = self.model.split_latents(z)
     return {"latent": z, **{f"level{index}": latent for index, latent in enumerate(levels)}}
 
   def _decode(self, latent, labels=None):
-    latent, labels = self._shaped(latent, "latent", labels)
-    checks = [tf.debugging.assert_all_finite(latent, "latent must be finite (no NaN or inf)"),
-              *_batch_checks(latent, labels)]
-    latent, labels = _after(checks, latent, labels)
+    latent, labels = self._checks.latent(latent, labels)
     return {"images": self._pixels(decode_latent(self.model, latent, labels))}
 
-  def _checked(self, images, labels):
-    """images and labels, once their shapes and pixel values are known to suit the model."""
-    config = self.model.config
-    images, labels = self._shaped(images, "images", labels)
-    checks = _batch_checks(images, labels)
-    if config.pixel_levels < 256:
-      checks.append(tf.debugging.assert_less(
-          images, tf.constant(config.pixel_levels, tf.uint8),
-          message=f"images must hold pixels in [0, {config.pixel_levels}), this model's pixel_levels"))
-    return _after(checks, images, labels)
-
-  def _shaped(self, inputs, name, labels):
-    """inputs and labels, once their shapes are known to suit the model: the other checks assume them."""
-    checks = [_shape_check(inputs, self.model.config.image_shape, name)]
-    if labels is not None:
-      checks.append(self._label_shape_check(labels))
-    return _after(checks, inputs, labels)
-
-  def _label_shape_check(self, labels):
-    return _shape_check(labels, self._label_shape, "labels")
-
   def _pixels(self, x):
-    # A NaN would become an arbitrary pixel in the uint8 cast: no answer is better than noise that looks like one.
-    x = tf.debugging.assert_all_finite(
-        x, "The model's images are not finite (NaN or inf): the latents are too far from those of real images "
-           "for the model's inverse to stay within its floating-point range; use a lower temperature (<= 1) or "
-           "latents from encode")
-    return to_pixels(x, self.model.config.pixel_levels, self.model.config.n_bins)
-
-
-def _shape_check(tensor, shape, name):
-  """A check, run in the graph, that `tensor` has shape [batch, *shape]; whatever its rank, it fails with this message.
-
-  Signatures fix the shape for Python callers of the function that was saved, but neither TF Serving nor a
-  loaded SavedModel's signatures compare the shapes of the tensors they feed.
-  """
-  # Padded with -1, never a size, to a fixed length: [batch, *shape, -1] exactly when the shape is right.
-  padded = tf.concat([tf.shape(tensor), -tf.ones([len(shape) + 2], tf.int32)], 0)[:len(shape) + 2]
-  right = tf.logical_and(padded[0] >= 0, tf.reduce_all(tf.equal(padded[1:], [*shape, -1])))
-  expected = ", ".join(["batch", *map(str, shape)])
-  return tf.debugging.Assert(right, [f"{name} must have shape [{expected}]; got", tf.shape(tensor)], summarize=8)
-
-
-def _batch_checks(inputs, labels):
-  if labels is None:
-    return []
-  return [tf.debugging.assert_equal(
-      tf.shape(labels)[0], tf.shape(inputs)[0], message="labels must have one entry per image")]
-
-
-def _after(checks, *tensors):
-  """The tensors (None stays None), computed only once every check has passed."""
-  with tf.control_dependencies(checks):
-    return tuple(None if tensor is None else tf.identity(tensor) for tensor in tensors)
+    return to_pixels(self._checks.finite_images(x), self.model.config.pixel_levels, self.model.config.n_bins)
 
 
 def _require_initialized(glow):
