@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from glow_tf import Glow, GlowConfig
 from tests.helpers import fresh, randomize
-from tests.tiny_run import REPO, run_script
+from tests.tiny_run import REPO, run_script, run_with_cpu_devices
 from tests.training.test_distributed_runs import logged_losses
 
 TINY = dict(image_shape=(4, 4, 3), levels=2, steps_per_level=2, hidden_channels=8)
@@ -172,10 +172,7 @@ MIRRORED_SCRIPT = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_invertible_gradients_under_mirrored_strategy_on_two_cpus(tmp_path):
-  script = tmp_path / "mirrored.py"
-  script.write_text(f"import sys\nsys.path.insert(0, {REPO!r})\n" + MIRRORED_SCRIPT)
-  result = subprocess.run([sys.executable, os.path.join(REPO, "tests", "with_cpu_devices.py"), "2", str(script)],
-                          capture_output=True, text=True, timeout=300, cwd=REPO)
+  result = run_with_cpu_devices(MIRRORED_SCRIPT, tmp_path)
   assert "MIRRORED_OK" in result.stdout, result.stderr[-3000:]
 
 

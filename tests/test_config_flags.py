@@ -64,6 +64,7 @@ def test_a_field_of_a_type_with_no_flag_is_refused_when_defined():
     config_flags.define_config_flags(Odd, flags.FlagValues())
 
 
+@pytest.mark.slow
 def test_train_py_help_lists_every_config_flag_without_loading_tensorflow():
   # Importing the configs and the flag maker must not load TensorFlow, or --help would take seconds.
   probe = ("import sys, glow_tf.config_flags, glow_tf.model_config, glow_tf.training.train_config; "

@@ -1,16 +1,14 @@
-import re
-
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from glow_tf import Glow, GlowConfig, data
+from glow_tf.evaluator import Evaluator
 from glow_tf.health import mixing_condition_numbers, reconstruction_error
 from glow_tf.loading import load_model
 from glow_tf.pixels import bin_centres
 from glow_tf.training import TrainConfig, dataset_defaults, train
 from tests.helpers import randomize
-from tests.tiny_run import run_script
 
 
 def test_condition_numbers_cover_every_mixing_layer_and_start_at_one():
@@ -49,14 +47,12 @@ def test_a_model_trained_a_few_hundred_steps_on_digits_still_inverts(tmp_path):
 
     if permutation != "lu":
       continue  # evaluate.py's reconstruct is the same code for every permutation: one run checks it.
-    # What a user runs to check a trained model, on the first test images, as bin centres.
-    result = run_script("evaluate.py", "reconstruct", f"--model_dir={result_dir}", f"--num_images={num_images}",
-                        f"--output_dir={tmp_path / permutation / 'eval'}")
-    assert result.returncode == 0, result.stderr[-3000:]
-    reported = re.search(r"max error (\S+) in model space, (\d+) in uint8 pixels", result.stdout + result.stderr)
-    assert reported, result.stdout[-2000:] + result.stderr[-2000:]
-    cli_error, pixel_error = float(reported.group(1)), int(reported.group(2))
+    # What evaluate.py reconstruct does to check a trained model (its command runs in test_evaluate_cli.py), on the
+    # first test images, as bin centres.
+    evaluator = Evaluator.open(result_dir, output_dir=str(tmp_path / permutation / "eval"), log=lambda _: None)
+    reported = evaluator.reconstruct(num_images)
     in_process = reconstruction_error(glow, bin_centres(pixels, config.pixel_levels, config.n_bins))
-    print(f"{permutation}: evaluate.py reconstruct reports {cli_error:.3g}; in process {in_process:.3g}")
-    assert cli_error < 1e-3 and pixel_error == 0
-    np.testing.assert_allclose(cli_error, in_process, rtol=0.01)  # evaluate.py prints 3 significant digits.
+    print(f"{permutation}: evaluate.py reconstruct reports {reported.model_space_error:.3g}; in process "
+          f"{in_process:.3g}")
+    assert reported.model_space_error < 1e-3 and reported.pixel_error == 0
+    np.testing.assert_allclose(reported.model_space_error, in_process, rtol=1e-5)

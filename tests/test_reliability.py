@@ -13,7 +13,8 @@ import pytest
 import tensorflow as tf
 
 from glow_tf import GlowConfig
-from glow_tf.training import TrainConfig, Trainer, TrainingDiverged, WriteFailed, train
+from glow_tf.training import TrainConfig, TrainingDiverged, WriteFailed, train
+from tests.runs import checkpoint_step, latest_weights, restored_trainer
 from tests.tiny_run import REPO
 
 CONFIG = GlowConfig(image_shape=(4, 4, 1), levels=2, steps_per_level=2, hidden_channels=8)
@@ -33,13 +34,6 @@ def run_config(tmp_path, **fields):
   defaults = dict(model_dir=str(tmp_path / "run"), batch_size=8, steps=12, warmup_steps=0, checkpoint_every=2,
                   eval_every=0, sample_every=0, log_every=1)
   return TrainConfig(**{**defaults, **fields})
-
-
-def latest_weights(model_dir):
-  trainer = Trainer(CONFIG, TrainConfig())
-  latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
-  trainer.checkpoint().restore(latest).assert_existing_objects_matched()
-  return int(trainer.step), [v.numpy() for v in trainer.glow.trainable_variables]
 
 
 def quiet(_):
@@ -81,8 +75,7 @@ def test_an_exploding_learning_rate_is_survived_or_stopped_cleanly(tmp_path):
     assert "--learning_rate" in str(error) and "is intact" in str(error)
   step, weights = latest_weights(config.model_dir)
   assert 10 <= step <= 40 and all(np.all(np.isfinite(w)) for w in weights)
-  trainer = Trainer(CONFIG, TrainConfig())
-  trainer.checkpoint().restore(tf.train.latest_checkpoint(os.path.join(config.model_dir, "checkpoints")))
+  trainer = restored_trainer(config.model_dir)
   assert np.all(np.isfinite(trainer.glow.log_prob(next(iter(batches()))).numpy()))
 
 
@@ -125,7 +118,7 @@ def test_repeated_sigkills_never_lose_a_checkpoint_or_go_back(tmp_path):
   # fraction of a second: a slower machine changes when the kills land, not what they test.
   kills = [(5, "start"), (1, "checkpoint"), (3, "checkpoint"), (7, "checkpoint")]
   for checkpoint_every, event in kills:
-    before = latest_step(model_dir)
+    before = checkpoint_step(model_dir)
     log = tmp_path / f"kill{len(steps_seen)}_{checkpoint_every}.err"
     with open(log, "w") as stderr:
       process = subprocess.Popen(
@@ -135,15 +128,15 @@ def test_repeated_sigkills_never_lose_a_checkpoint_or_go_back(tmp_path):
       if event == "start":  # The progress bar appears when the first step is taken.
         wait_for(lambda: "train:" in log.read_text(), process, "training never started")
       else:
-        wait_for(lambda: latest_step(model_dir) not in (None, before), process, "no new checkpoint appeared")
+        wait_for(lambda: checkpoint_step(model_dir) not in (None, before), process, "no new checkpoint appeared")
       time.sleep(rng.uniform(0, 1))
     finally:
       process.send_signal(signal.SIGKILL)
       process.wait()
-    if latest_step(model_dir) is None:
+    if checkpoint_step(model_dir) is None:
       assert not steps_seen, "a checkpoint disappeared"
       continue
-    step, weights = latest_weights_for(model_dir)
+    step, weights = latest_weights(model_dir)
     assert all(np.all(np.isfinite(w)) for w in weights)
     assert not steps_seen or step >= steps_seen[-1], f"the step went back: {steps_seen} then {step}"
     steps_seen.append(step)
@@ -155,11 +148,6 @@ def test_repeated_sigkills_never_lose_a_checkpoint_or_go_back(tmp_path):
   print(f"\nkills survived: {len(kills)}, checkpoint steps after each: {steps_seen}")
 
 
-def latest_step(model_dir):
-  latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
-  return None if latest is None else int(latest.rsplit("-", 1)[1])
-
-
 def wait_for(condition, process, failure, timeout=300):
   """Polls `condition` until it holds; fails if `process` ends first or `timeout` seconds pass."""
   deadline = time.monotonic() + timeout
@@ -169,8 +157,3 @@ def wait_for(condition, process, failure, timeout=300):
     time.sleep(0.1)
 
 
-def latest_weights_for(model_dir):
-  config = GlowConfig.load(os.path.join(model_dir, "config.json"))
-  trainer = Trainer(config, TrainConfig())
-  trainer.checkpoint().restore(tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))).expect_partial()
-  return int(trainer.step), [v.numpy() for v in trainer.glow.trainable_variables]

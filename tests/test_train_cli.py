@@ -13,27 +13,12 @@ import pytest
 import tensorflow as tf
 
 from glow_tf import GlowConfig
-from glow_tf.training import TrainConfig, Trainer
-from tests.tiny_run import REPO, SMALL_RUN_FLAGS
+from tests.runs import checkpoint_step, restored_trainer
+from tests.tiny_run import REPO, SMALL_RUN_FLAGS, run_script
 
 
 def run_train(*flags, timeout=600):
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-  return subprocess.run([sys.executable, os.path.join(REPO, "train.py"), *flags], capture_output=True, text=True,
-                        timeout=timeout, cwd=REPO, env=env)
-
-
-def restored(model_dir):
-  """A Trainer holding the run's latest checkpoint, as the run itself would restore it."""
-  trainer = Trainer(GlowConfig.load(os.path.join(model_dir, "config.json")), TrainConfig())
-  latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
-  trainer.checkpoint().restore(latest).expect_partial()
-  return trainer
-
-
-def checkpoint_step(model_dir):
-  latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
-  return None if latest is None else int(latest.rsplit("-", 1)[1])
+  return run_script("train.py", *flags, timeout=timeout)
 
 
 @pytest.mark.slow
@@ -93,7 +78,7 @@ def test_a_run_killed_after_its_first_checkpoint_resumes_where_it_stopped(tmp_pa
     process.send_signal(signal.SIGKILL)
     process.wait()
   saved = checkpoint_step(model_dir)
-  before = restored(model_dir)
+  before = restored_trainer(model_dir)
   assert int(before.step) == int(before.optimizer.iterations) == saved
   moment = before.optimizer.variables[1].numpy()
   assert np.abs(moment).max() > 0
@@ -102,7 +87,7 @@ def test_a_run_killed_after_its_first_checkpoint_resumes_where_it_stopped(tmp_pa
   assert result.returncode == 0, result.stderr[-3000:]
   assert f"at step {saved}" in result.stdout
   assert checkpoint_step(model_dir) == saved + 5
-  after = restored(model_dir)
+  after = restored_trainer(model_dir)
   # Adam-type state continued: a fresh optimiser would count 5 iterations, not saved + 5.
   assert int(after.step) == int(after.optimizer.iterations) == saved + 5
   assert not np.array_equal(after.optimizer.variables[1].numpy(), moment)

@@ -22,6 +22,18 @@ def run_script(script, *flags, timeout=300, env=None):
                         timeout=timeout, cwd=REPO, env=env)
 
 
+def run_with_cpu_devices(code, directory, count=2, timeout=300):
+  """Runs the Python `code` in a fresh process whose one CPU is split into `count` logical devices, as a machine
+  with `count` GPUs has for MirroredStrategy (tests/with_cpu_devices.py), with the repository importable; the
+  script is written to `directory`. Returns the CompletedProcess."""
+  script = os.path.join(directory, "with_cpu_devices_script.py")
+  with open(script, "w") as f:
+    f.write(f"import sys\nsys.path.insert(0, {REPO!r})\n{code}")
+  return subprocess.run([sys.executable, os.path.join(REPO, "tests", "with_cpu_devices.py"), str(count), script],
+                        capture_output=True, text=True, timeout=timeout, cwd=REPO,
+                        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+
+
 def train_tiny_model(model_dir, *flags):
   """Trains the tiny model (which train.py also exports, as `<model_dir>/export/<STEPS>`); returns model_dir."""
   result = run_script("train.py", f"--model_dir={model_dir}", *TINY_FLAGS, *flags)

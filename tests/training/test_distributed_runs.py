@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from glow_tf import GlowConfig
 from glow_tf.run_layout import read_best
-from glow_tf.training import TrainConfig, Trainer, make_strategy, worker_role
+from glow_tf.training import make_strategy, worker_role
 from glow_tf.training.strategy import local_cluster
+from tests.runs import checkpoint_step, latest_weights
 from tests.tiny_run import REPO, SMALL_RUN_FLAGS, run_script
 
 QUIET = dict(TF_CPP_MIN_LOG_LEVEL="2")
@@ -57,19 +57,6 @@ def logged_losses(model_dir):
   return [losses[step] for step in sorted(losses)]
 
 
-def checkpoint_weights(model_dir):
-  """(step, weights) of the run's latest checkpoint."""
-  trainer = Trainer(GlowConfig.load(os.path.join(model_dir, "config.json")), TrainConfig())
-  latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
-  trainer.checkpoint().restore(latest).expect_partial()
-  return trainer.current_step(), [v.numpy() for v in trainer.glow.trainable_variables]
-
-
-def checkpoint_step(model_dir):
-  latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
-  return None if latest is None else int(latest.rsplit("-", 1)[1])
-
-
 def wait_for_checkpoint(model_dir, processes, after=None):
   """Waits until the run has a checkpoint (one later than step `after`, if given); fails if the processes end
   first or it takes far too long."""
@@ -104,7 +91,7 @@ def test_mirrored_train_py_matches_one_device_and_resumes_samples_exports(tmp_pa
   assert sorted(os.listdir(os.path.join(mirrored, "samples"))) == ["step0000010_T0.7.png", "step0000010_T0.png"]
   assert "step 5: test bits/dim" in stdout
   assert os.path.exists(os.path.join(mirrored, "export", str(read_best(mirrored).step), "saved_model.pb"))
-  step, weights = checkpoint_weights(mirrored)
+  step, weights = latest_weights(mirrored)
   assert step == 10 and all(np.all(np.isfinite(w)) for w in weights)
 
   # Resumed with the replicas' gradients compiled by XLA, as --xla does on GPUs.
@@ -178,7 +165,7 @@ def test_two_workers_train_one_run_resume_it_and_stop_together(tmp_path):
   # Both workers compare their weights at the end: one line each, the same numbers.
   agreement = [line.split("] ", 1)[1] for out in (chief, other) for line in out.splitlines() if "replicas hold" in line]
   assert len(agreement) == 2 and agreement[0] == agreement[1], agreement
-  step, weights = checkpoint_weights(model_dir)
+  step, weights = latest_weights(model_dir)
   assert step == 10
   # The chief's checkpoint holds those weights (the sums agree to float64 rounding; their order differs).
   assert agreement[0].startswith("All 2 replicas hold the same weights (sum of squares ")
@@ -291,7 +278,7 @@ def test_a_stop_signal_saves_the_step_reached_and_the_rerun_resumes_there(tmp_pa
     assert step >= first
     assert f"Stopped by {stop.name} at step {step}; saved {model_dir}/checkpoints/ckpt-{step}. Run the same " in stdout
     assert "Traceback" not in stderr
-    saved_step, _ = checkpoint_weights(model_dir)
+    saved_step, _ = latest_weights(model_dir)
     assert saved_step == step
 
   result = succeeded(run(train_py(f"--steps={step + 2}", *flags)))

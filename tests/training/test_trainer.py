@@ -1,5 +1,3 @@
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -9,7 +7,7 @@ import tensorflow as tf
 from glow_tf import GlowConfig
 from glow_tf.training import ConfigMismatchError, TrainConfig, Trainer, resolve_config
 from glow_tf.training.schedule import LinearWarmup
-from tests.tiny_run import REPO
+from tests.tiny_run import run_with_cpu_devices
 
 TINY = GlowConfig(image_shape=(4, 4, 3), levels=2, steps_per_level=2, hidden_channels=8)
 
@@ -122,12 +120,8 @@ def test_bad_train_configs_are_refused_clearly(fields, message):
 
 
 MIRRORED_SCRIPT = textwrap.dedent("""
-    import sys
     import numpy as np
     import tensorflow as tf
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    sys.path.insert(0, sys.argv[1])
     from glow_tf import GlowConfig
     from glow_tf.training import TrainConfig, Trainer
 
@@ -173,7 +167,7 @@ MIRRORED_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_mirrored_step_on_two_cpu_replicas_matches_a_single_device_step():
-  # Logical devices must be set before TensorFlow starts, so this runs in its own process.
-  result = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT, REPO], capture_output=True, text=True, timeout=300)
+@pytest.mark.slow
+def test_mirrored_step_on_two_cpu_replicas_matches_a_single_device_step(tmp_path):
+  result = run_with_cpu_devices(MIRRORED_SCRIPT, tmp_path)
   assert "MIRRORED_OK" in result.stdout, result.stderr[-3000:]
