@@ -3,6 +3,9 @@ tuples, and train.py's flags offer them. Imports nothing heavy, so `train.py --h
 
 import dataclasses
 
+# The datasets known by name: scikit-learn's digits, embedded, and the rest through tensorflow_datasets
+# (`data.tfds_datasets.SPECS` describes each). Any directory of images is `folder:PATH` besides.
+DATASETS = ("digits", "celeb_a", "cifar10", "mnist", "fashion_mnist", "svhn_cropped")
 COUPLINGS = ("affine", "additive")
 PERMUTATIONS = ("lu", "conv", "shuffle", "reverse")
 DTYPES = ("float32", "float64")

@@ -36,8 +36,8 @@ class GlowConfig:
     pixel_levels: distinct values the raw pixels take: 256 for 8-bit images, 17 for scikit-learn's digits.
     dtype: `"float32"` or `"float64"`.
     network_dtype: `""` (the model's dtype) or `"bfloat16"`: the coupling networks compute in bfloat16, with
-      their weights and everything else in float32. About 1.9x the convolution throughput on CPUs with
-      AVX512-BF16 (and on GPUs and TPUs); slower on CPUs without it. The log-det stays exact for the map a
+      their weights and everything else in float32. Faster on CPUs with AVX512-BF16 (and on GPUs and TPUs),
+      slower on CPUs without it (measured in bench/README.md). The log-det stays exact for the map a
       coupling applies, whatever precision its network computed in; but decoding recomputes the network from a
       staying half that carries float32 round-off, which bfloat16 rounding can turn into a different network
       output: round trips agree to about 4e-3 in model space instead of 1e-6 (still exactly in pixels).
@@ -60,8 +60,8 @@ class GlowConfig:
   pixel_levels: int = 256
   dtype: str = config_field("float32", "Floating-point type of the model.", DTYPES)
   network_dtype: str = config_field(
-      "", "bfloat16: coupling networks in mixed precision, ~1.9x faster convolutions where the hardware has "
-      "bfloat16 (AVX512-BF16 CPUs, GPUs, TPUs); empty: the model's dtype.", NETWORK_DTYPES)
+      "", "bfloat16: coupling networks in mixed precision, faster where the hardware has bfloat16 "
+      "(AVX512-BF16 CPUs, GPUs, TPUs); empty: the model's dtype.", NETWORK_DTYPES)
 
   def __post_init__(self):
     try:

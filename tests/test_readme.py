@@ -12,6 +12,8 @@ import pytest
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
+from glow_tf.choices import DATASETS
+
 from tests.tiny_run import REPO, run_script
 
 DOCUMENTS = ("README.md", os.path.join("docs", "serving.md"))
@@ -114,3 +116,8 @@ def test_the_pictures_come_from_the_readme_command(tmp_path):
   for name in shown:
     assert (tmp_path / name).is_file(), f"{name} is not what the command writes"
     assert os.path.isfile(os.path.join(REPO, "docs", name))
+
+
+def test_the_flag_table_names_every_dataset():
+  row = next(line for line in README.splitlines() if line.startswith("| `--dataset` |"))
+  assert all(f"`{name}`" in row for name in DATASETS) and "`folder:PATH`" in row

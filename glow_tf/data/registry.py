@@ -1,8 +1,10 @@
 """Dataset names, and the one place that sends a name to the source that reads it."""
 
+from glow_tf.choices import DATASETS as DATASET_NAMES
 from glow_tf.data import digits, folder, tfds_datasets
 
-DATASET_NAMES = ("digits", "celeb_a", "cifar10", "mnist", "fashion_mnist", "svhn_cropped")
+if set(DATASET_NAMES) != {digits.NAME, *tfds_datasets.SPECS}:
+  raise ImportError(f"choices.DATASETS {DATASET_NAMES} must name digits and tfds_datasets.SPECS' datasets.")
 
 
 def dataset_info(name, image_size=None, channels=None):

@@ -3,13 +3,13 @@
 import dataclasses
 import json
 
-from glow_tf.choices import (BACKPROP_MODES, LEARNING_RATE_DECAYS, OPTIMIZERS, STRATEGIES, check_config_choices,
-                             config_field)
+from glow_tf.choices import (BACKPROP_MODES, DATASETS, LEARNING_RATE_DECAYS, OPTIMIZERS, STRATEGIES,
+                             check_config_choices, config_field)
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-  """How to train a Glow model.
+  """How to train a Glow model. The defaults are digits' measured schedule (`training.presets`).
 
   Attributes:
     dataset: a name from `glow_tf.data.DATASET_NAMES`, or `folder:PATH`.
@@ -48,14 +48,14 @@ class TrainConfig:
   """
 
   dataset: str = config_field(
-      "digits", "digits (embedded, the default), celeb_a, cifar10, mnist, fashion_mnist, svhn_cropped, or "
-      "folder:PATH for your own images (one subfolder per class for labels).")
+      "digits", f"{', '.join(DATASETS)} (digits: embedded, the default), or folder:PATH for your own images (one "
+      "subfolder per class for labels).")
   data_dir: str | None = config_field(
       None, "tensorflow_datasets data directory, or one holding CelebA's original files.")
   model_dir: str = config_field("runs/digits", "Checkpoints, logs and samples (default: runs/<dataset>).")
   batch_size: int = config_field(64, "Global batch size.")
   learning_rate: float = config_field(1e-3, "Peak learning rate.")
-  warmup_steps: int = config_field(200, "Linear learning-rate warm-up steps.")
+  warmup_steps: int = config_field(100, "Linear learning-rate warm-up steps.")
   learning_rate_decay: str = config_field(
       "none", "After the warm-up: none (constant, the reference's; the default) or cosine (decay to 0 at --steps).",
       LEARNING_RATE_DECAYS)
@@ -67,11 +67,11 @@ class TrainConfig:
       "stored", "How the backward pass gets activations: stored (default), recomputed from each layer's stored "
       "input, or invertible: rebuilt from each layer's output, memory that does not grow with depth.",
       BACKPROP_MODES)
-  steps: int = config_field(2000, "Training steps in all.")
+  steps: int = config_field(1000, "Training steps in all.")
   seed: int = config_field(0, "Random seed.")
-  checkpoint_every: int = config_field(500, "Steps between checkpoints.")
-  eval_every: int = config_field(500, "Steps between test-set evaluations (0: never).")
-  sample_every: int = config_field(500, "Steps between sample grids (0: never).")
+  checkpoint_every: int = config_field(250, "Steps between checkpoints.")
+  eval_every: int = config_field(250, "Steps between test-set evaluations (0: never).")
+  sample_every: int = config_field(250, "Steps between sample grids (0: never).")
   log_every: int = config_field(50, "Steps between TensorBoard scalars.")
   eval_batches: int = config_field(0, "Test batches per evaluation (0: all).")
   patience: int = config_field(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from glow_tf.training import dataset_defaults
+from glow_tf.training import TrainConfig, dataset_defaults
 from tests.data.helpers import write_images
 from tests.tiny_run import run_script
 
@@ -21,9 +21,12 @@ def test_digits_keep_their_measured_preset():
   defaults = dataset_defaults("digits")
   assert architecture(defaults) == dict(image_shape=(8, 8, 1), levels=2, steps_per_level=8, hidden_channels=64,
                                         coupling="affine")
-  # eval_batches left to TrainConfig: the whole test split.
-  assert schedule(defaults) == dict(batch_size=64, steps=1000, warmup_steps=100, eval_every=250, sample_every=250,
-                                    checkpoint_every=250, eval_batches=None)
+  # The schedule is TrainConfig's own defaults; eval_batches 0: the whole test split.
+  assert set(defaults.training) == {"model_dir"}
+  train_config = TrainConfig(**defaults.training)
+  assert {key: getattr(train_config, key) for key in schedule(defaults)} == dict(
+      batch_size=64, steps=1000, warmup_steps=100, eval_every=250, sample_every=250, checkpoint_every=250,
+      eval_batches=0)
   assert dataset_defaults("digits", preset="paper") == defaults
 
 
