@@ -15,14 +15,13 @@ import time
 import tensorflow as tf
 import tqdm
 
-from glow_tf import data
 from glow_tf import disk_space
 from glow_tf import run_layout
-from glow_tf.sampling import SampleGrids, grid_labels
-from glow_tf.scoring import evaluate_bits_per_dim
 from glow_tf.training import run_directory
 from glow_tf.training.best_model import BestModel
 from glow_tf.training.checkpoints import CheckpointWriteError, RunCheckpoints
+from glow_tf.training.reports import Reports
+from glow_tf.training.run_data import RunData
 from glow_tf.training.stop_signals import StopSignals
 from glow_tf.training.strategy import make_strategy, worker_role
 from glow_tf.training.trainer import Trainer
@@ -176,44 +175,25 @@ def _lost_peer(error):
 
 
 class _Run:
-  """The state of one invocation of `train`: data, writers and progress."""
+  """One invocation of `train`: the step loop, with delayed read-back, divergence, patience and stop requests."""
 
   def __init__(self, trainer, checkpoints, role, data_rng, log, custom_batches, on_step):
-    self.trainer, self.checkpoints, self.role, self.log = trainer, checkpoints, role, log
+    self.trainer, self.checkpoints, self.role = trainer, checkpoints, role
     self.on_step = on_step
-    self.custom_batches = custom_batches
-    self.config, self.train_config = trainer.glow_config, trainer.train_config
+    self.train_config = trainer.train_config
     self.model_dir = self.train_config.model_dir
-    self.data_seed = int(data_rng.uniform_full_int([], tf.int32))
-    self.writer = (tf.summary.create_file_writer(run_layout.logs_dir(self.model_dir)) if role.is_chief
-                   else tf.summary.create_noop_writer())
-    self.grids = SampleGrids(trainer.glow)
-    self.best = BestModel(trainer.glow, trainer.step, self.model_dir, role, log)
-    self.test_bits_per_dim, self.evaluated_step = None, None
-    self.test_batches, self.attribute_vectors = None, {}  # Built at the first evaluation or sample grid.
+    self.data = RunData(trainer, int(data_rng.uniform_full_int([], tf.int32)), custom_batches)
+    self.best = BestModel(trainer.glow, trainer.step, self.model_dir, role, self.say)
+    self.reports = Reports(trainer, role, self.data, self.best, self.say)
     self.saved_step, self.saved_path = None, None
     self.nonfinite_streak, self.train_bpd = 0, float("nan")  # As of the last step read back.
     self.timer = None  # (step, time) of the last scalars logged, for images/s.
+    self._log = log
 
-  def _pipeline(self, split, batch_size, training, shard=(1, 0)):
-    if self.custom_batches[split] is not None:
-      return self.custom_batches[split]
-    tc = self.train_config
-    # The test set's noise is the run's own, the same in every evaluation and after every restart, so that
-    # evaluations compare the model alone (and evaluate.py bpd --seed=<the run's seed> repeats them).
-    seed = self.data_seed if training else tc.seed
-    return data.make_pipeline(
-        tc.dataset, self.config, split=split, batch_size=batch_size, training=training, seed=seed,
-        data_dir=tc.data_dir, with_labels=tc.conditional, shard=shard)
-
-  def _distributed_training_batches(self):
-    """Each replica's share of every global batch: each worker reads its own shard, split over its devices."""
-    strategy, tc = self.trainer.strategy, self.train_config
-    if self.custom_batches["train"] is not None:
-      return strategy.experimental_distribute_dataset(self.custom_batches["train"].repeat())
-    return strategy.distribute_datasets_from_function(lambda context: self._pipeline(
-        "train", context.get_per_replica_batch_size(tc.batch_size), training=True,
-        shard=(context.num_input_pipelines, context.input_pipeline_id)))
+  def say(self, message):
+    """`log(message)`, above the progress bar rather than through it."""
+    with tqdm.tqdm.external_write_mode():
+      self._log(message)
 
   def train(self, saved_step):
     trainer, tc = self.trainer, self.train_config
@@ -223,31 +203,30 @@ class _Run:
     with StopSignals() as signals:
       if start < tc.steps and not stopped_early:
         if not bool(trainer.initialized.numpy()):
-          # Every worker reads the same first batch (no shard), so all initialise ActNorm alike.
-          trainer.initialize(next(iter(self._pipeline("train", tc.init_batch_size, training=True))))
+          trainer.initialize(self.data.initialization_batch())
         train_bpd, stopped_by, stopped_early = self._loop(start, signals)
       else:
-        self.log(f"{self.model_dir} has already trained for {start} of {tc.steps} steps"
+        self.say(f"{self.model_dir} has already trained for {start} of {tc.steps} steps"
                  f"{' and stopped early' if stopped_early else ''}.")
         train_bpd = float("nan")
       step = trainer.current_step()
       if self.saved_step != step:
         self._save(step)
       if stopped_by:
-        self.log(f"Stopped by {stopped_by} at step {step}; saved {self.saved_path}. Run the same command "
+        self.say(f"Stopped by {stopped_by} at step {step}; saved {self.saved_path}. Run the same command "
                  f"to resume.")
       else:
         if stopped_early:
-          self.log(f"Stopped early at step {step}: no better test bits/dim in {tc.patience} evaluations since "
+          self.say(f"Stopped early at step {step}: no better test bits/dim in {tc.patience} evaluations since "
                    f"step {self.best.record.step}.")
-        if tc.eval_every and self.evaluated_step != step:
-          self._evaluate(step)
+        if tc.eval_every and self.reports.evaluated_step != step:
+          self.reports.evaluate(step)
         if tc.sample_every:
-          self._write_samples(step)
+          self.reports.samples(step)
     if trainer.strategy.num_replicas_in_sync > 1:
       self._check_replicas_agree()
     result = TrainResult(
-        step=step, train_bits_per_dim=train_bpd, test_bits_per_dim=self.test_bits_per_dim,
+        step=step, train_bits_per_dim=train_bpd, test_bits_per_dim=self.reports.test_bits_per_dim,
         skipped_steps=int(trainer.skipped_steps.numpy()), checkpoint=self.saved_path or self.checkpoints.latest,
         samples_dir=run_layout.samples_dir(self.model_dir), logs_dir=run_layout.logs_dir(self.model_dir),
         stopped_by=stopped_by, stopped_early=stopped_early)
@@ -257,7 +236,7 @@ class _Run:
           best.step, best.test_bits_per_dim, best.path)
     if not stopped_by and self.role.is_chief:
       kept = f"\nBest: {best.path} (step {best.step}, test bits/dim {best.test_bits_per_dim:.4f})" if best else ""
-      self.log(f"Checkpoint: {result.checkpoint}{kept}\nSamples: {result.samples_dir}\n"
+      self.say(f"Checkpoint: {result.checkpoint}{kept}\nSamples: {result.samples_dir}\n"
                f"TensorBoard: tensorboard --logdir {result.logs_dir}")
     return result
 
@@ -265,7 +244,7 @@ class _Run:
     """Steps from `start` to the end, to a stop request or out of patience; returns (last finite bits/dim,
     the signal that stopped it, whether patience did)."""
     trainer, tc = self.trainer, self.train_config
-    batches = iter(self._distributed_training_batches())
+    batches = iter(self.data.training_batches())
     # Redirected to a file, a bar redrawn ten times a second would bury everything else.
     progress = tqdm.tqdm(total=tc.steps, initial=start, unit="step", desc="train", dynamic_ncols=True,
                          mininterval=0.1 if sys.stderr.isatty() else 30, disable=not self.role.is_chief)
@@ -286,7 +265,7 @@ class _Run:
           self._act(step, metrics, progress)
         if stop:
           return self.train_bpd, signals.name or "another worker's stop signal", False
-        if self.evaluated_step == step and self._out_of_patience(step):
+        if self.reports.evaluated_step == step and self._out_of_patience(step):
           return self.train_bpd, None, True
     finally:
       progress.close()
@@ -327,84 +306,27 @@ class _Run:
       images_per_second = (step - last_step) * tc.batch_size / (now - last_time)
       self.timer = (step, now)
       progress.set_postfix(bpd=f"{self.train_bpd:.3f}", img_s=f"{images_per_second:.0f}", refresh=False)
-      self._log_scalars(step, metrics, images_per_second)
+      self.reports.scalars(step, metrics, images_per_second)
     # Never checkpoint inside a non-finite streak: the weights that caused it may be the bad ones.
     if step % tc.checkpoint_every == 0 and not self.nonfinite_streak:
       self._save(step)
     if tc.eval_every and step % tc.eval_every == 0 and step < tc.steps:
-      self._evaluate(step)
+      self.reports.evaluate(step)
     if tc.sample_every and step % tc.sample_every == 0 and step < tc.steps:
-      self._write_samples(step)
+      self.reports.samples(step)
     if self.on_step:
-      self.on_step(Progress(step, self.train_bpd, self.test_bits_per_dim, self.evaluated_step,
+      self.on_step(Progress(step, self.train_bpd, self.reports.test_bits_per_dim, self.reports.evaluated_step,
                             int(self.trainer.skipped_steps.numpy()), self.trainer.glow))
 
   def _check_replicas_agree(self):
     """Every replica of every worker must end with the same weights; says so, or warns where they differ."""
     norms = self.trainer.replica_weight_norms()
     if len(set(norms)) == 1:
-      self.log(f"All {len(norms)} replicas hold the same weights (sum of squares {norms[0]:.17g}).")
+      self.say(f"All {len(norms)} replicas hold the same weights (sum of squares {norms[0]:.17g}).")
     else:
-      self.log(f"Warning: the replicas' weights differ (sums of squares {', '.join(f'{n:.17g}' for n in norms)}); "
+      self.say(f"Warning: the replicas' weights differ (sums of squares {', '.join(f'{n:.17g}' for n in norms)}); "
                f"the checkpoint holds the first's.")
 
   def _save(self, step):
     self.saved_path = self.checkpoints.save(step)
     self.saved_step = step
-
-  def _log_scalars(self, step, metrics, images_per_second):
-    with self.writer.as_default(step=step):
-      tf.summary.scalar("train/bits_per_dim", metrics["bits_per_dim"])
-      tf.summary.scalar("train/gradient_norm", metrics["gradient_norm"])
-      tf.summary.scalar("train/learning_rate", self.trainer.learning_rate())
-      tf.summary.scalar("train/images_per_second", images_per_second)
-      tf.summary.scalar("train/skipped_steps", self.trainer.skipped_steps)
-
-  def _evaluate(self, step):
-    """Scores the test split and keeps the model if it is the best so far. Every worker scores it: all must
-    agree on whether to join the best model's save."""
-    tc = self.train_config
-    with self.trainer.averaged_weights():
-      mean, standard_error, count = evaluate_bits_per_dim(
-          self.trainer.glow, self._test_batches(), tc.conditional,
-          max_batches=tc.eval_batches)
-      if self.role.count > 1:
-        mean = self.trainer.agreed(mean)
-      self.test_bits_per_dim, self.evaluated_step = mean, step
-      improved = self.best.offer(step, mean)
-    if not self.role.is_chief:
-      return
-    with self.writer.as_default(step=step):
-      tf.summary.scalar("test/bits_per_dim", mean)
-    tqdm.tqdm.write(f"step {step}: test bits/dim {mean:.4f} ± {standard_error:.4f} ({count} images)"
-                    f"{', the best so far' if improved else ''}")
-
-  def _write_samples(self, step):
-    if not self.role.is_chief:
-      return
-    tc = self.train_config
-    labels, columns, titles = grid_labels(self.config, tc.num_samples, self._test_attribute_vectors)
-    with self.trainer.averaged_weights():
-      written = self.grids.write(
-          run_layout.samples_dir(self.model_dir), f"step{step:07d}", tc.temperatures, tc.num_samples,
-          labels=labels, seed=(tc.seed, 0), columns=columns, column_titles=titles)
-    with self.writer.as_default(step=step):
-      for grid in written:
-        tf.summary.image(f"samples/T={grid.temperature:g}", grid.image[None])
-    for grid in written:
-      if grid.nonfinite:
-        tqdm.tqdm.write(f"step {step}: {grid.nonfinite} of {tc.num_samples} samples at T={grid.temperature:g} were "
-                        f"not finite (NaN or inf), drawn black in {grid.path}")
-
-  def _test_batches(self):
-    # Built once: a pipeline built anew traces its functions again at every evaluation. Its noise is stateless
-    # (seeded by each image's index), so every pass over it is the same.
-    if self.test_batches is None:
-      self.test_batches = self._pipeline("test", self.train_config.batch_size, training=False)
-    return self.test_batches
-
-  def _test_attribute_vectors(self, n):
-    if n not in self.attribute_vectors:
-      labels = self._pipeline("test", n, training=False).unbatch().batch(n)
-      self.attribute_vectors[n] = tf.convert_to_tensor(labels.take(1).get_single_element()[1])
-    return self.attribute_vectors[n]
