@@ -24,8 +24,8 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
-from interleaved import images_per_second  # pylint: disable=g-import-not-at-top
-from speed import CONFIGS, MEASUREMENTS, config_names, convolutions, model_calls  # pylint: disable=g-import-not-at-top
+from common import convolutions, images_per_second  # pylint: disable=g-import-not-at-top
+from speed import CONFIGS, MEASUREMENTS, config_names, model_calls  # pylint: disable=g-import-not-at-top
 
 
 def parse_args():

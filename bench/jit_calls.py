@@ -63,7 +63,7 @@ def main():
   if args.worker:
     return worker(args)
   flags = [f"--{name}={getattr(args, name)}" for name in ("image_size", "levels", "depth", "hidden", "batch", "calls")]
-  from speed import machine  # pylint: disable=g-import-not-at-top
+  from common import machine  # pylint: disable=g-import-not-at-top
   print(f"{args.image_size}x{args.image_size}x3, L={args.levels}, K={args.depth}, W={args.hidden}, batch "
         f"{args.batch}, Adam; seconds per call\n{machine()}\n")
   print("| mode | " + " | ".join(f"call {i + 1}" for i in range(args.calls)) + " |")

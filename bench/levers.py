@@ -36,7 +36,7 @@ from glow_tf import GlowConfig  # pylint: disable=g-import-not-at-top
 from glow_tf.bijectors import (  # pylint: disable=g-import-not-at-top
     flow_step, half_coupling, invertible_1x1_conv, mixings, networks)
 from glow_tf.training import TrainConfig, Trainer  # pylint: disable=g-import-not-at-top
-from interleaved import images_per_second  # pylint: disable=g-import-not-at-top
+from common import images_per_second  # pylint: disable=g-import-not-at-top
 
 
 def parse_args():

@@ -12,23 +12,19 @@ memory growing with steps, tensorflow/probability#1177). Writes bench/LONG_RUN.m
 bench/long_run.png (the bits/dim curves).
 """
 
+import argparse
 import os
 import signal
 import threading
 import time
 
-from absl import app, flags, logging
+from absl import logging
 
 from glow_tf import GlowConfig, data, training  # pylint: disable=g-import-not-at-top
 from glow_tf.health import mixing_condition_numbers, reconstruction_error  # pylint: disable=g-import-not-at-top
 from glow_tf.tracing import TraceCounter  # pylint: disable=g-import-not-at-top
-from plots import line_chart  # pylint: disable=g-import-not-at-top
-from speed import machine  # pylint: disable=g-import-not-at-top
+from common import line_chart, machine  # pylint: disable=g-import-not-at-top
 
-flags.DEFINE_float("minutes", 60, "How long to train.")
-flags.DEFINE_string("model_dir", "runs/long_run", "Run directory (resumed if it exists).")
-flags.DEFINE_integer("every", 1000, "Steps between evaluations, sample grids, checkpoints and measurements.")
-FLAGS = flags.FLAGS
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -65,17 +61,26 @@ def plot(rows, path):
              path, "bits/dim {low:.3f} .. {high:.3f} over steps {x_low:.0f} .. {x_high:.0f}")
 
 
-def main(argv):
-  del argv
+def parse_args():
+  parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  parser.add_argument("--minutes", type=float, default=60, help="how long to train")
+  parser.add_argument("--model_dir", default="runs/long_run", help="run directory (resumed if it exists)")
+  parser.add_argument("--every", type=int, default=1000,
+                      help="steps between evaluations, sample grids, checkpoints and measurements")
+  return parser.parse_args()
+
+
+def main():
+  args = parse_args()
   logging.set_verbosity(logging.ERROR)
   defaults = training.dataset_defaults("digits")
   config = GlowConfig(**defaults.model)
-  run = training.TrainConfig(**{**defaults.training, "model_dir": FLAGS.model_dir, "steps": 10**9,
-                                "eval_every": FLAGS.every, "sample_every": FLAGS.every,
-                                "checkpoint_every": FLAGS.every, "patience": 0})
+  run = training.TrainConfig(**{**defaults.training, "model_dir": args.model_dir, "steps": 10**9,
+                                "eval_every": args.every, "sample_every": args.every,
+                                "checkpoint_every": args.every, "patience": 0})
   start = time.perf_counter()
   # The run's own stop: the signal train.py users send, which checkpoints and returns.
-  timer = threading.Timer(FLAGS.minutes * 60, os.kill, (os.getpid(), signal.SIGINT))
+  timer = threading.Timer(args.minutes * 60, os.kill, (os.getpid(), signal.SIGINT))
   timer.daemon = True
   timer.start()
   with TraceCounter() as traces:
@@ -83,8 +88,8 @@ def main(argv):
     training.train(config, run, log=lambda _: None, on_step=recorder)
   rows = recorder.rows
   lines = ["# Long run: digits defaults, one process", "",
-           f"`python bench/long_run.py --minutes={FLAGS.minutes:g} --every={FLAGS.every}` on {machine()}. "
-           f"Evaluation, sample grid and checkpoint every {FLAGS.every} steps; RSS and graphs traced so far at each.",
+           f"`python bench/long_run.py --minutes={args.minutes:g} --every={args.every}` on {machine()}. "
+           f"Evaluation, sample grid and checkpoint every {args.every} steps; RSS and graphs traced so far at each.",
            "",
            "| step | minutes | train bits/dim | test bits/dim | skipped steps | max round-trip error | worst 1x1 cond "
            "| RSS (MB) | graphs traced |",
@@ -97,4 +102,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  main()

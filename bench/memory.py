@@ -6,7 +6,7 @@
 
 For every configuration and implementation, a child process builds the model (glow_tf's `Trainer` with
 `backprop` stored, recomputed or invertible; tfp.bijectors.Glow at the same architecture with a GradientTape
-step and Adamax, as bench/speed.py builds it), initialises it from one batch, and runs `--steps` training steps.
+step and Adamax, as common.Tfp builds it), initialises it from one batch, and runs `--steps` training steps.
 It reports the RSS before the first step, the peak RSS (`ru_maxrss`, which includes tracing and graph
 optimisation), the peak RSS of the later steps (the kernel's high-water mark, reset after the first step) and
 their own memory as TensorFlow's CPU allocator counts it: its high-water mark during the later steps less what it
@@ -67,7 +67,7 @@ def child(args):
   size, depth = int(size), int(depth)
   x = tf.random.stateless_uniform([args.batch, size, size, 3], [1, 2], -0.5, 0.5)
   if implementation == "tfp":
-    from speed import Tfp  # pylint: disable=g-import-not-at-top
+    from common import Tfp  # pylint: disable=g-import-not-at-top
     step = Tfp(size, args.levels, depth, args.hidden, args.batch, args.coupling, x).train
   else:
     from glow_tf import GlowConfig  # pylint: disable=g-import-not-at-top
@@ -127,8 +127,7 @@ def main():
   args = parse_args()
   if args.child:
     return child(args)
-  from plots import line_chart  # pylint: disable=g-import-not-at-top
-  from speed import machine  # pylint: disable=g-import-not-at-top
+  from common import line_chart, machine  # pylint: disable=g-import-not-at-top
 
   sizes = args.sizes or [args.image_size]
   results = {}

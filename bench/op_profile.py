@@ -22,7 +22,6 @@ import glob
 import os
 import re
 import statistics
-import sys
 import tempfile
 import warnings
 
@@ -139,8 +138,7 @@ def main():
   args = parse_args()
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   import torch  # pylint: disable=g-import-not-at-top
-  from interleaved import images_per_second  # pylint: disable=g-import-not-at-top
-  from speed import Ours  # pylint: disable=g-import-not-at-top
+  from common import Ours, images_per_second  # pylint: disable=g-import-not-at-top
   from vs_pytorch import IMAGE_SIZE, LEVELS, STEPS, Rosinality, cpu  # pylint: disable=g-import-not-at-top
 
   warnings.simplefilter("ignore", UserWarning)

@@ -41,6 +41,7 @@ BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(BENCH))
 
 import numpy as np  # pylint: disable=g-import-not-at-top
+from common import line_chart, machine  # pylint: disable=g-import-not-at-top
 
 IMPLEMENTATIONS = ("glow_tf", "tfp", "rosinality", "y0ast")
 CROP_SIZE, TEST_COLUMNS_FROM = 32, 512  # Test crops lie right of x = 512 in both sample images, train crops left.
@@ -132,11 +133,11 @@ class _Unending:
 
 
 class Tfp(_Unending):
-  """tfp.bijectors.Glow, as bench/speed.py builds it, with Adam 1e-4."""
+  """tfp.bijectors.Glow as common.Tfp builds it, with Adam 1e-4."""
 
   def __init__(self, glow_config, batch_size, first_batches):
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
-    from speed import Tfp as TfpGlow  # pylint: disable=g-import-not-at-top
+    from common import Tfp as TfpGlow  # pylint: disable=g-import-not-at-top
     size, _, channels = glow_config.image_shape
     self.model = TfpGlow(size, glow_config.levels, glow_config.steps_per_level, glow_config.hidden_channels,
                          batch_size, glow_config.coupling, tf.constant(first_batches), optimizer="adam",
@@ -229,12 +230,6 @@ def table(results):
   return "\n".join(rows)
 
 
-def cpu():
-  with open("/proc/cpuinfo") as f:
-    model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "unknown CPU")
-  return f"{model}, {os.cpu_count()} cores"
-
-
 def main():
   args = parse_args()
   if args.dataset == "crops":
@@ -251,11 +246,10 @@ def main():
     results[name] = json.loads(done.stdout.strip().splitlines()[-1])
   architecture = next(iter(results.values()))["architecture"]
   title = (f"{args.dataset}, {args.minutes:g} minutes each, test bits/dim ({args.dequantisations} dequantisations); "
-           f"{architecture}; {cpu()}; python bench/quality.py --dataset={args.dataset} --minutes={args.minutes:g}")
+           f"{architecture}; {machine()}; python bench/quality.py --dataset={args.dataset} --minutes={args.minutes:g}")
   text = f"{title}\n\n{table(results)}\n"
   print(text)
   if args.output_dir:
-    from plots import line_chart  # pylint: disable=g-import-not-at-top
     os.makedirs(args.output_dir, exist_ok=True)
     stem = os.path.join(args.output_dir, f"{os.path.basename(args.dataset.rstrip('/')).replace(':', '_')}_"
                                          f"{args.minutes:g}min")

@@ -27,7 +27,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -38,9 +37,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
-import tensorflow_probability as tfp  # pylint: disable=g-import-not-at-top
-import tf_keras  # pylint: disable=g-import-not-at-top
-from interleaved import images_per_second  # pylint: disable=g-import-not-at-top
+from common import Ours, Tfp, config_flops, images_per_second, machine  # pylint: disable=g-import-not-at-top
 
 # name: (image size, levels L, steps per level K, hidden W, batch, coupling)
 CONFIGS = {
@@ -63,84 +60,6 @@ def parse_args():
   parser.add_argument("--worker", choices=("time", "memory"), help=argparse.SUPPRESS)
   parser.add_argument("--implementation", choices=("glow_tf", "tfp"), help=argparse.SUPPRESS)
   return parser.parse_args()
-
-
-def convolutions(image_size, levels, steps, hidden, coupling):
-  """Every convolution of one forward pass, as (count, size, C_in, C_out, k): count of them on size x size."""
-  size, channels, convs = image_size, 3, []
-  for level in range(levels):
-    size, channels = size // 2, channels * 4
-    half = channels // 2
-    coupling_out = half if coupling == "additive" else channels
-    convs += [(steps, size, channels, channels, 1),                     # invertible 1x1 convolution
-              (steps, size, half, hidden, 3), (steps, size, hidden, hidden, 1),
-              (steps, size, hidden, coupling_out, 3)]                   # coupling network
-    if level < levels - 1:
-      convs.append((1, size, half, channels, 3))  # split prior's zero conv3x3: half -> (mean, log-scale)
-      channels = half
-  return convs
-
-
-def config_flops(image_size, levels, steps, hidden, coupling):
-  """Analytic forward FLOPs of one image: every convolution, 2*k*k*C_in*C_out*H*W."""
-  return sum(2 * count * size * size * k * k * c_in * c_out
-             for count, size, c_in, c_out, k in convolutions(image_size, levels, steps, hidden, coupling))
-
-
-class Ours:
-  """glow_tf through its public API: Trainer.train_step, Glow.log_prob, Glow.sample."""
-
-  def __init__(self, image_size, levels, steps, hidden, batch, coupling, x, network_dtype="", optimizer="adamax",
-               xla=False, channels=3):
-    from glow_tf import GlowConfig  # pylint: disable=g-import-not-at-top
-    from glow_tf.training import TrainConfig, Trainer  # pylint: disable=g-import-not-at-top
-    config = GlowConfig(image_shape=(image_size, image_size, channels), levels=levels, steps_per_level=steps,
-                        hidden_channels=hidden, coupling=coupling, network_dtype=network_dtype)
-    self.trainer = Trainer(config, TrainConfig(batch_size=batch, warmup_steps=100, optimizer=optimizer, xla=xla))
-    self.trainer.initialize(x)
-    glow = self.trainer.glow
-    self.log_prob = tf.function(glow.log_prob, jit_compile=xla)
-    self.sample = tf.function(lambda: glow.sample(batch, 1.0, seed=tf.constant([1, 2])))
-
-  def train(self, x):
-    return self.trainer.train_step(x)["bits_per_dim"]
-
-
-class Tfp:
-  """tfp.bijectors.Glow at the same architecture, with ActNorm like ours."""
-
-  def __init__(self, image_size, levels, steps, hidden, batch, coupling, x, optimizer="adamax", xla=False,
-               channels=3):
-    tfb, tfd = tfp.bijectors, tfp.distributions
-    shape = (image_size, image_size, channels)
-    network = tfb.GlowDefaultNetwork if coupling == "affine" else additive_network
-    glow = tfb.Glow(
-        output_shape=shape, num_glow_blocks=levels, num_steps_per_block=steps,
-        coupling_bijector_fn=lambda input_shape: network(input_shape, num_hidden=hidden),
-        exit_bijector_fn=tfb.GlowDefaultExitNetwork, grab_after_block=(0.5,) * levels, use_actnorm=True)
-    dist = tfd.TransformedDistribution(tfd.Sample(tfd.Normal(0.0, 1.0), glow.inverse_event_shape(shape)), glow)
-    dist.log_prob(x)  # Initialises TFP's ActNorms from data, eagerly, before any tracing.
-    variables = glow.trainable_variables
-    optimizer = {"adamax": tf.keras.optimizers.Adamax, "adam": tf.keras.optimizers.Adam}[optimizer](1e-4)
-    optimizer.build(variables)
-
-    @tf.function(jit_compile=xla)
-    def train(x):
-      with tf.GradientTape() as tape:
-        loss = -tf.reduce_mean(dist.log_prob(x))
-      optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-      return loss
-
-    self.train = train
-    self.log_prob = tf.function(dist.log_prob, jit_compile=xla)
-    self.sample = tf.function(lambda: dist.sample(batch, seed=tf.constant([1, 2])))
-
-
-def additive_network(input_shape, num_hidden):
-  """tfb.GlowDefaultNetwork with as many outputs as inputs, which makes tfb.Glow's coupling additive."""
-  layers = tfp.bijectors.GlowDefaultNetwork(input_shape, num_hidden=num_hidden).layers
-  last = tf_keras.layers.Conv2D(input_shape[-1], 3, padding="same", kernel_initializer="zeros")
-  return tf_keras.Sequential([tf_keras.Input(shape=input_shape), *layers[:-1], last])
 
 
 def model_calls(config, x):
@@ -191,18 +110,6 @@ def run_worker(*args):
   command = [sys.executable, os.path.abspath(__file__), *args]
   result = subprocess.run(command, stdout=subprocess.PIPE, check=True, text=True)
   return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def machine():
-  model = "unknown CPU"
-  try:
-    for line in subprocess.run(["lscpu"], stdout=subprocess.PIPE, text=True, check=True).stdout.splitlines():
-      if line.startswith("Model name:"):
-        model = line.split(":", 1)[1].strip()
-  except (OSError, subprocess.CalledProcessError):
-    pass
-  return (f"{model}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}; Python "
-          f"{platform.python_version()}, TensorFlow {tf.__version__}, TensorFlow Probability {tfp.__version__}")
 
 
 def table(results):

@@ -9,7 +9,7 @@ The ports are imported from those checkouts as they are (their model files, neve
 runs in a fresh subprocess that builds all four implementations at the same architecture (32x32x3, L levels of K
 steps: ActNorm, LU 1x1 convolution, coupling with a conv3x3(W) -> conv1x1(W) -> zero conv3x3 network, learned
 split priors), then times them round-robin in that one process, the order alternating between rounds (see
-interleaved.py), so that load from elsewhere falls on all alike. Torch and TensorFlow get the same number of
+common.images_per_second), so that load from elsewhere falls on all alike. Torch and TensorFlow get the same number of
 intra-op threads (--threads). Each TensorFlow side is timed as a graph and with XLA and reported at its best.
 
 Training is one step on one batch: forward, backward and an Adam update (learning rate 1e-4), the loss the
@@ -42,14 +42,12 @@ import warnings
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # pylint: disable=g-import-not-at-top
+from common import machine  # pylint: disable=g-import-not-at-top
 
 IMAGE_SIZE, LEVELS, STEPS = 32, 3, 8
 MEASUREMENTS = ("train", "log_prob")
 TF_SIDES = ("glow_tf", "tfp")
 PORTS = ("rosinality", "y0ast")
-# What stands an AVX-512 machine in for an AVX2-only one (see the docstring): oneDNN's convolutions in both
-# frameworks, XLA's code generation, torch's own kernels and MKL.
-ISA_CAPS = ("ONEDNN_MAX_CPU_ISA", "XLA_FLAGS", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS")
 
 
 def parse_args():
@@ -71,7 +69,7 @@ def parse_args():
 
 
 class Measured:
-  """What a timed call returns: interleaved.images_per_second reads results back with .numpy()."""
+  """What a timed call returns: common.images_per_second reads results back with .numpy()."""
 
   def __init__(self, value):
     self.value = value
@@ -167,8 +165,7 @@ def time_worker(args, hidden, batch, coupling):
   """{implementation/measurement: [images/s per round]} for one config, every implementation in this process."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   import torch  # pylint: disable=g-import-not-at-top
-  from interleaved import images_per_second  # pylint: disable=g-import-not-at-top
-  from speed import Ours, Tfp  # pylint: disable=g-import-not-at-top
+  from common import Ours, Tfp, images_per_second  # pylint: disable=g-import-not-at-top
 
   warnings.simplefilter("ignore", UserWarning)  # The ports' torch.qr / torch.lu deprecations, once per model.
   tf.config.threading.set_intra_op_parallelism_threads(args.threads)
@@ -196,18 +193,6 @@ def time_worker(args, hidden, batch, coupling):
   for call in calls.values():
     call().numpy()  # Traces, and compiles with XLA.
   return images_per_second(calls, batch, args.repeats, args.seconds)
-
-
-def cpu():
-  """The CPU's model name and whether it has AVX-512 and AMX, from lscpu, and any instruction-set cap in force."""
-  fields = dict(line.split(":", 1) for line in subprocess.run(
-      ["lscpu"], stdout=subprocess.PIPE, text=True, check=True).stdout.splitlines() if ":" in line)
-  flags = fields.get("Flags", "").split()
-  extras = [name for name, flag in (("AVX-512", "avx512f"), ("AVX512-BF16", "avx512_bf16"), ("AMX", "amx_tile"))
-            if flag in flags]
-  caps = [f"{name}={os.environ[name]}" for name in ISA_CAPS if os.environ.get(name)]
-  return (f"{fields.get('Model name', '?').strip()}, {os.cpu_count()} cores, {', '.join(extras) or 'AVX2 only'}"
-          + (f", capped by {' '.join(caps)}" if caps else ""))
 
 
 def best(medians, side, measurement):
@@ -244,8 +229,7 @@ def main():
     print(json.dumps(time_worker(args, hidden, batch, coupling)))
     return
   import torch  # pylint: disable=g-import-not-at-top
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  print(f"CPU: {cpu()}; TensorFlow {tf.__version__}, torch {torch.__version__}, {args.threads} intra-op threads")
+  print(f"{machine()}; torch {torch.__version__}, {args.threads} intra-op threads")
   print(f"rosinality/glow-pytorch at {commit(args.rosinality)}, y0ast/Glow-PyTorch at {commit(args.y0ast)}")
   print(f"{IMAGE_SIZE}x{IMAGE_SIZE}x3, L={LEVELS}, K={STEPS}, LU 1x1, Adam; {args.repeats} rounds of "
         f"{args.seconds:g} s")

@@ -5,7 +5,7 @@ models of growing size; the numbers behind `glow_tf.fast_path`'s automatic choic
     python bench/xla_choice.py --configs=digits,w128_b16
 
 Each config runs in a fresh process that builds the model twice (graph, XLA), times the first call of each
-(tracing, and XLA's compilation), then times both round-robin (interleaved.py). The table gives each call's
+(tracing, and XLA's compilation), then times both round-robin (common.images_per_second). The table gives each call's
 forward GFLOP (glow_tf.fast_path.forward_flops), images/s, the XLA / graph ratio, the extra seconds XLA's first
 call took, and what `fast_path.use_xla` picks for a run of 1000 steps.
 """
@@ -52,8 +52,7 @@ def glow_config(name, coupling):
 def time_worker(args):
   import numpy as np  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from interleaved import images_per_second  # pylint: disable=g-import-not-at-top
-  from speed import Ours  # pylint: disable=g-import-not-at-top
+  from common import Ours, images_per_second  # pylint: disable=g-import-not-at-top
 
   (size, _, channels), levels, steps, hidden, batch = CONFIGS[args.worker]
   x = tf.constant(np.random.default_rng(0).uniform(-0.5, 0.5, [batch, size, size, channels]).astype(np.float32))
