@@ -1,7 +1,6 @@
 """The best model by test bits/dim: kept apart from the latest checkpoints, restored, resumed, early stopping."""
 
 import os
-import re
 
 import numpy as np
 import pytest
@@ -17,16 +16,24 @@ CONFIG = GlowConfig(image_shape=(8, 8, 1), levels=2, steps_per_level=2, hidden_c
 EVAL_EVERY = 2
 
 
-def run(model_dir, capsys, steps, **overrides):
+def run(model_dir, steps, **overrides):
   """Trains on the digits' negatives and evaluates on the digits: the test bits/dim soon worsens, as in a run
-  that overfits, so the best model is an early one. Returns (result, {step: test bits/dim as logged})."""
+  that overfits, so the best model is an early one. Returns (result, {step: test bits/dim of its evaluation})."""
   config = TrainConfig(model_dir=model_dir, steps=steps, batch_size=32, init_batch_size=64, learning_rate=1e-2,
                        warmup_steps=0, eval_every=EVAL_EVERY, checkpoint_every=EVAL_EVERY, sample_every=0,
                        log_every=EVAL_EVERY, **overrides)
   negatives = data.make_pipeline("digits", CONFIG, split="train", batch_size=32, training=True).map(lambda x: -x)
-  result = train(CONFIG, config, train_batches=negatives, test_batches=digits_test_set(config.seed))
-  logged = re.findall(r"step (\d+): test bits/dim ([\d.]+)", capsys.readouterr().out)
-  return result, {int(step): float(bpd) for step, bpd in logged}
+  evaluations = {}
+
+  def record(progress):
+    if progress.evaluated_step == progress.step:
+      evaluations[progress.step] = progress.test_bits_per_dim
+
+  result = train(CONFIG, config, train_batches=negatives, test_batches=digits_test_set(config.seed), on_step=record,
+                 log=lambda _: None)
+  if result.test_bits_per_dim is not None:
+    evaluations[result.step] = result.test_bits_per_dim  # The run's last evaluation, after its last step.
+  return result, evaluations
 
 
 def digits_test_set(seed):
@@ -39,9 +46,9 @@ def kept_steps(model_dir):
 
 
 @pytest.mark.slow
-def test_the_best_model_is_the_lowest_evaluation_outlives_max_to_keep_and_scores_the_same_restored(tmp_path, capsys):
+def test_the_best_model_is_the_lowest_evaluation_outlives_max_to_keep_and_scores_the_same_restored(tmp_path):
   model_dir = str(tmp_path / "run")
-  result, logged = run(model_dir, capsys, steps=16)
+  result, logged = run(model_dir, steps=16)
   assert len(logged) == 8 and result.step == 16
   best_step = min(logged, key=logged.get)
   assert result.best_step == best_step and read_best(model_dir).step == best_step
@@ -58,15 +65,15 @@ def test_the_best_model_is_the_lowest_evaluation_outlives_max_to_keep_and_scores
 
 
 @pytest.mark.slow
-def test_patience_stops_after_that_many_evaluations_without_a_better_one_and_resume_keeps_the_best(tmp_path, capsys):
+def test_patience_stops_after_that_many_evaluations_without_a_better_one_and_resume_keeps_the_best(tmp_path):
   model_dir = str(tmp_path / "run")
-  result, logged = run(model_dir, capsys, steps=6)
+  result, logged = run(model_dir, steps=6)
   first_best = read_best(model_dir)
   assert first_best.step == min(logged, key=logged.get)
 
   # Resumed with patience: the evaluations before the restart count too, and the run stops at the third
   # evaluation in a row that is no better than the best.
-  result, resumed = run(model_dir, capsys, steps=40, patience=3)
+  result, resumed = run(model_dir, steps=40, patience=3)
   assert min(resumed) > 6  # It trained on.
   assert result.stopped_early and result.step == result.best_step + 3 * EVAL_EVERY < 40
   everything = {**logged, **resumed}
@@ -76,7 +83,7 @@ def test_patience_stops_after_that_many_evaluations_without_a_better_one_and_res
   assert tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints")).endswith(f"ckpt-{result.step}")
 
   # Run again, it trains no further: it has already stopped early.
-  again, _ = run(model_dir, capsys, steps=40, patience=3)
+  again, _ = run(model_dir, steps=40, patience=3)
   assert again.stopped_early and again.step == result.step and again.best_step == result.best_step
 
 
