@@ -53,7 +53,8 @@ def configs_from_flags():
     num_train = data.dataset_info(dataset, FLAGS.image_size, FLAGS.channels).num_train
     if not num_train or FLAGS.epochs <= 0:
       raise ValueError(f"--epochs needs a positive number and a dataset of known size; use --steps for {dataset}.")
-    run["steps"] = max(1, math.ceil(FLAGS.epochs * num_train / run["batch_size"]))
+    # A preset may leave the batch to TrainConfig's default (digits' does).
+    run["steps"] = max(1, math.ceil(FLAGS.epochs * num_train / run.get("batch_size", TrainConfig.batch_size)))
   return glow_config, TrainConfig(**run), defaults.reason
 
 

@@ -2,9 +2,10 @@
 their convolutions' FLOPs, interleaved timing, and line charts.
 
 The scripts import it by name (`from common import ...`): each runs with bench/ first on its path. TensorFlow is
-imported where a function needs it, so a driver that only plots or describes the machine does not load it.
+imported where a model is built, so a driver that only plots or describes the machine does not load it.
 """
 
+import importlib.metadata
 import os
 import platform
 import subprocess
@@ -29,10 +30,11 @@ def machine():
   extras = [name for name, flag in (("AVX-512", "avx512f"), ("AVX512-BF16", "avx512_bf16"), ("AMX", "amx_tile"))
             if flag in flags]
   caps = [f"{name}={os.environ[name]}" for name in ISA_CAPS if os.environ.get(name)]
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  versions = ", ".join(f"{name} {importlib.metadata.version(package)}" for name, package in (
+      ("TensorFlow", "tensorflow"), ("TensorFlow Probability", "tensorflow-probability")))
   return (f"{fields.get('Model name', 'unknown CPU').strip()}, {os.cpu_count()} cores, "
           f"{', '.join(extras) or 'AVX2 only'}{', capped by ' + ' '.join(caps) if caps else ''}; "
-          f"{platform.system()} {platform.release()}, Python {platform.python_version()}, TensorFlow {tf.__version__}")
+          f"{platform.system()} {platform.release()}, Python {platform.python_version()}, {versions}")
 
 
 def convolutions(image_size, levels, steps, hidden, coupling):

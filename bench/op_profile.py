@@ -139,7 +139,8 @@ def main():
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   import torch  # pylint: disable=g-import-not-at-top
   from common import Ours, images_per_second  # pylint: disable=g-import-not-at-top
-  from vs_pytorch import IMAGE_SIZE, LEVELS, STEPS, Rosinality, cpu  # pylint: disable=g-import-not-at-top
+  from common import machine  # pylint: disable=g-import-not-at-top
+  from vs_pytorch import IMAGE_SIZE, LEVELS, STEPS, Rosinality  # pylint: disable=g-import-not-at-top
 
   warnings.simplefilter("ignore", UserWarning)
   tf.config.threading.set_intra_op_parallelism_threads(args.threads)
@@ -159,7 +160,7 @@ def main():
             "rosinality": torch_ops(calls["rosinality"], args.steps)}
   groups = {side: grouped(t, args.steps) for side, t in totals.items()}
 
-  print(f"CPU: {cpu()}; TensorFlow {tf.__version__}, torch {torch.__version__}, {args.threads} intra-op threads")
+  print(f"{machine()}; torch {torch.__version__}, {args.threads} intra-op threads")
   print(f"{args.measurement}, W={args.hidden}, batch {args.batch}, {args.coupling}; {args.steps} profiled steps\n")
   print("| ms per step (ops per step) | glow_tf | rosinality | glow_tf / rosinality |")
   print("| --- | --- | --- | --- |")

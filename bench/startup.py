@@ -68,7 +68,7 @@ def seconds(command, env):
 
 def main():
   args = parse_args()
-  from vs_pytorch import cpu  # pylint: disable=g-import-not-at-top
+  from common import machine  # pylint: disable=g-import-not-at-top
 
   with tempfile.TemporaryDirectory(prefix="startup_") as work:
     trained = os.path.join(work, "trained")
@@ -95,7 +95,7 @@ def main():
       print(f"round {repeat + 1}/{args.repeats} done", file=sys.stderr, flush=True)
 
   shipped, others = list(variants)[0], list(variants)[1:]
-  print(f"CPU: {cpu()}; ml_dtypes {ml_dtypes_version()} installed; {args.repeats} rounds, medians")
+  print(f"{machine()}; ml_dtypes {ml_dtypes_version()} installed; {args.repeats} rounds, medians")
   print(f"| process | {shipped} (s) | " + " | ".join(f"{v} (s) | ratio" for v in others) + " |")
   print("| --- | --- |" + " --- | --- |" * len(others))
   for name in processes:

@@ -43,8 +43,8 @@ MAX_SAMPLE_COUNT = 1024
 class ServingModule(tf.Module):
   """A trained `Glow`'s four serving functions on uint8 pixels, each a `tf.function` with an input signature.
 
-  The model is tracked as `model` (`run_layout.MODEL`), as in training checkpoints, so its variables can be read
-  back into a `Glow` from the SavedModel's `variables/` as from a checkpoint.
+  The model is tracked as `model`, the name training checkpoints give it (`run_layout.MODEL`), so its variables
+  can be read back into a `Glow` from the SavedModel's `variables/` as from a checkpoint.
   """
 
   def __init__(self, glow, max_sample_count=MAX_SAMPLE_COUNT):

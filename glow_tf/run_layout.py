@@ -23,8 +23,9 @@ from glow_tf import checkpoint_files
 CONFIG_FILE = "config.json"
 TRAIN_CONFIG_FILE = "train_config.json"
 
-# The model's name in every checkpoint (the latest, the best) and in the SavedModel (`export.ServingModule.model`),
-# so that its variables read back into a `Glow` from any of them.
+# The model's name in every checkpoint (the latest, the best). `export.ServingModule` tracks it under the same
+# attribute name, `model`, so that its variables read back into a `Glow` from a SavedModel too (tested by loading
+# one: test_loading.py).
 MODEL = "model"
 # The step a checkpoint was trained to, and the best model's score.
 STEP, TEST_BITS_PER_DIM = "step", "test_bits_per_dim"

@@ -10,6 +10,7 @@ from glow_tf import GlowConfig
 from glow_tf.loading import load_model
 from glow_tf.pixels import bin_centres
 from glow_tf.training import TrainConfig, Trainer, train
+from tests.runs import latest_checkpoint
 from tests.tiny_run import REPO
 
 CONFIG = GlowConfig(image_shape=(4, 4, 1), levels=2, steps_per_level=1, hidden_channels=4)
@@ -30,7 +31,7 @@ def test_a_run_restores_its_latest_checkpoint_and_what_it_trained_on(run):
   loaded = load_model(run)
   assert (loaded.step, loaded.dataset, loaded.data_dir, loaded.path) == (3, "digits", None, run)
   trainer = Trainer(CONFIG, TrainConfig())
-  latest = tf.train.latest_checkpoint(os.path.join(run, "checkpoints"))
+  latest = latest_checkpoint(run)
   trainer.checkpoint().restore(latest).expect_partial()
   trainer.restored(latest)
   with trainer.averaged_weights():  # What the run evaluated and exported.

@@ -25,7 +25,9 @@ def read(document):
 
 
 README = read("README.md")
-PYTHON_BLOCKS = [code for document in DOCUMENTS for code in re.findall(r"```python\n(.*?)```", read(document), re.S)]
+# {code: the document it is in}
+PYTHON_BLOCKS = {code: document for document in DOCUMENTS
+                 for code in re.findall(r"```python\n(.*?)```", read(document), re.S)}
 # The block's own 32x32 model with 24 flow steps of width 128 takes a minute to build and run here; one of width 8
 # checks the same code.
 TINY_MODEL = ("steps_per_level=8, hidden_channels=128", "steps_per_level=1, hidden_channels=8")
@@ -38,10 +40,10 @@ def block(marker):
   return found[0]
 
 
-def run_block(code, monkeypatch):
+def run_block(code, monkeypatch, document):
   monkeypatch.chdir(REPO)  # Its paths are the repository's, as for a user in a checkout.
   namespace = {}
-  exec(compile(code, "README.md", "exec"), namespace)  # pylint: disable=exec-used
+  exec(compile(code, document, "exec"), namespace)  # pylint: disable=exec-used
   return namespace
 
 
@@ -51,7 +53,8 @@ def test_every_python_block_is_run_here():
 
 
 def test_loading_the_shipped_model_in_two_lines(monkeypatch):
-  found = run_block(block("glow_tf.load_model("), monkeypatch)
+  code = block("glow_tf.load_model(")
+  found = run_block(code, monkeypatch, PYTHON_BLOCKS[code])
   assert found["images"].shape == (16, 8, 8, 1)
   assert found["pixels"].dtype == tf.uint8 and 0 < int(tf.reduce_max(found["pixels"])) <= 255
 
@@ -59,7 +62,7 @@ def test_loading_the_shipped_model_in_two_lines(monkeypatch):
 def test_a_new_model_as_a_tfp_distribution(monkeypatch):
   code = block("glow_tf.GlowConfig(")
   assert TINY_MODEL[0] in code
-  found = run_block(code.replace(*TINY_MODEL), monkeypatch)
+  found = run_block(code.replace(*TINY_MODEL), monkeypatch, PYTHON_BLOCKS[code])
   assert found["log_prob"].shape == (16,) and np.isfinite(found["bpd"].numpy()).all()
   assert found["grid"].shape == (4, 4)
   np.testing.assert_allclose(tf.reshape(found["grid"], [16]), found["log_prob"], rtol=1e-5)
@@ -94,7 +97,7 @@ def test_the_grpc_client_against_the_shipped_model(monkeypatch):
   try:
     code = block("prediction_service_pb2_grpc")
     assert '"localhost:8500"' in code  # TF Serving's gRPC port, as the README's docker command publishes it.
-    found = run_block(code.replace('"localhost:8500"', f'"localhost:{port}"'), monkeypatch)
+    found = run_block(code.replace('"localhost:8500"', f'"localhost:{port}"'), monkeypatch, PYTHON_BLOCKS[code])
   finally:
     server.stop(None)
   assert found["images"].shape == (4, 8, 8, 1) and found["images"].max() <= 16

@@ -3,9 +3,6 @@
 from glow_tf.choices import DATASETS as DATASET_NAMES
 from glow_tf.data import digits, folder, tfds_datasets
 
-if set(DATASET_NAMES) != {digits.NAME, *tfds_datasets.SPECS}:
-  raise ImportError(f"choices.DATASETS {DATASET_NAMES} must name digits and tfds_datasets.SPECS' datasets.")
-
 
 def dataset_info(name, image_size=None, channels=None):
   """The `DatasetInfo` of `name` delivered at `image_size`.

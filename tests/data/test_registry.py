@@ -1,6 +1,7 @@
 import pytest
 
 from glow_tf import data
+from glow_tf.data import digits, tfds_datasets
 
 
 def test_names():
@@ -43,3 +44,8 @@ def test_unknown_names_list_the_choices():
 def test_image_size_must_be_a_positive_whole_number(image_size):
   with pytest.raises(data.ImageSizeError, match="image_size must be a whole number of pixels >= 1"):
     data.dataset_info("celeb_a", image_size=image_size)
+
+
+def test_the_dataset_names_are_digits_and_the_tfds_specs():
+  # choices.DATASETS is the list the flags' help and the README show; each name needs a reader.
+  assert set(data.DATASET_NAMES) == {digits.NAME, *tfds_datasets.SPECS}

@@ -11,6 +11,7 @@ from glow_tf.loading import load_model
 from glow_tf.run_layout import read_best
 from glow_tf.scoring import evaluate_bits_per_dim
 from glow_tf.training import TrainConfig, train
+from tests.runs import latest_checkpoint
 
 CONFIG = GlowConfig(image_shape=(8, 8, 1), levels=2, steps_per_level=2, hidden_channels=16, pixel_levels=17)
 EVAL_EVERY = 2
@@ -80,7 +81,7 @@ def test_patience_stops_after_that_many_evaluations_without_a_better_one_and_res
   assert result.best_step == min(everything, key=everything.get)
   assert len([step for step in everything if step > result.best_step]) == 3
   assert all(everything[step] > everything[result.best_step] for step in everything if step > result.best_step)
-  assert tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints")).endswith(f"ckpt-{result.step}")
+  assert latest_checkpoint(model_dir).endswith(f"ckpt-{result.step}")
 
   # Run again, it trains no further: it has already stopped early.
   again, _ = run(model_dir, steps=40, patience=3)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from glow_tf import data
 from glow_tf.training import TrainConfig, dataset_defaults
 from tests.data.helpers import write_images
 from tests.tiny_run import run_script
@@ -76,6 +77,15 @@ def test_train_py_flags_choose_the_preset_and_override_its_values(tmp_path):
   assert (glow_config.levels, glow_config.steps_per_level, glow_config.coupling) == (2, 8, "affine")
   assert (train_config.learning_rate_decay, train_config.warmup_steps, train_config.ema_decay) == ("cosine", 7, 0.999)
   assert reason.startswith("fitted to 18 training images of 28x28x1")
+
+
+def test_epochs_on_digits_count_batches_of_trainconfigs_default_size(tmp_path):
+  # Digits' preset leaves the batch to TrainConfig; --epochs must find it there.
+  from tests import cli  # pylint: disable=g-import-not-at-top
+  train, _ = cli.parse("train", ["train.py", "--epochs=2", f"--model_dir={tmp_path / 'run'}"])
+  _, train_config, _ = train.configs_from_flags()
+  num_train = data.dataset_info("digits").num_train
+  assert train_config.batch_size == 64 and train_config.steps == -(-2 * num_train // 64)
 
 
 @pytest.mark.slow
