@@ -2,6 +2,7 @@
 
     python bench/speed.py                                   # every config; about 40 minutes on 2 CPU cores
     python bench/speed.py --configs=w128_b16_affine --repeats=3 --results=""   # one config, print only
+    python bench/speed.py --ceiling --repeats=3 --results=""   # and the convolutions alone: the ceiling
 
 Every config runs in fresh subprocesses. One times glow_tf and tfp.bijectors.Glow interleaved in the same
 process (repeat r of every measurement of ours and of theirs, the order alternating between repeats, then a
@@ -17,6 +18,15 @@ Both models have the same architecture: L levels of K steps (ActNorm, LU 1x1 con
 network is conv3x3(W) -> ReLU -> conv1x1(W) -> ReLU -> zero conv3x3), learned split priors, the same batch of
 32x32x3 (or 64x64x3) images. Training is a GradientTape step with Adamax inside tf.function for both (ours:
 `Trainer.train_step`, which also checks finiteness and counts steps). Sampling draws `batch` images at T = 1.
+
+With --ceiling, the same interleaving also times, per config, a traced function that runs every convolution of a
+measurement on random tensors of the right shapes and nothing else (no ActNorm, coupling arithmetic, split,
+squeeze, log-det or optimiser): for training each convolution's forward, input-gradient and filter-gradient ops,
+for log_prob and sampling each forward, in float32 and in bfloat16. An implementation of the same architecture on
+these kernels (TensorFlow's oneDNN ones) does at least this work, so its speed is a ceiling for any of them at
+that precision (a generous one: its independent ops may overlap as a real step's dependent ones cannot). A
+ceiling under 2x tfp means no implementation at that precision can be twice as fast as tfp there. The CelebA
+config holds several GB of random tensors for it.
 
 Model FLOP utilisation (MFU): the analytic FLOPs of training one image (2*k*k*C_in*C_out*H*W per convolution
 forward, times 3 for forward and backward; element-wise ops not counted) times images/s, over the matmul peak
@@ -37,7 +47,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
-from common import Ours, Tfp, config_flops, images_per_second, machine  # pylint: disable=g-import-not-at-top
+from common import Ours, Tfp, config_flops, convolutions, images_per_second, machine  # pylint: disable=g-import-not-at-top
 
 # name: (image size, levels L, steps per level K, hidden W, batch, coupling)
 CONFIGS = {
@@ -55,6 +65,8 @@ def parse_args():
   parser.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated names from: " + ", ".join(CONFIGS))
   parser.add_argument("--repeats", type=int, default=5, help="timed repeats per measurement; medians are reported")
   parser.add_argument("--seconds", type=float, default=2.0, help="minimum duration of one timed repeat")
+  parser.add_argument("--ceiling", action="store_true",
+                      help="also time each measurement's convolutions alone, and print their table")
   parser.add_argument("--results", default=os.path.join(REPO, "bench", "RESULTS.md"),
                       help="markdown file to (re)write the table into; empty to print only")
   parser.add_argument("--worker", choices=("time", "memory"), help=argparse.SUPPRESS)
@@ -72,10 +84,46 @@ def model_calls(config, x):
       for implementation, model in models.items() for measurement in MEASUREMENTS}
 
 
-def time_worker(name, repeats, seconds):
+def convolution_inputs(config, dtype):
+  """(input, kernel, output gradient) for every convolution of one batch's forward pass, as random tensors."""
+  image_size, levels, steps, hidden, batch, coupling = config
+  inputs = []
+  for count, size, c_in, c_out, k in convolutions(image_size, levels, steps, hidden, coupling):
+    for _ in range(count):
+      # Tensors of its own for every convolution: identical ops on identical inputs would be merged by grappler.
+      seed = [len(inputs), 0]
+      inputs.append((tf.cast(tf.random.stateless_normal([batch, size, size, c_in], seed), dtype),
+                     tf.cast(0.05 * tf.random.stateless_normal([k, k, c_in, c_out], seed), dtype),
+                     tf.cast(tf.random.stateless_normal([batch, size, size, c_out], seed), dtype)))
+  return inputs
+
+
+def convolutions_only(inputs, backward):
+  """A traced call running every convolution in `inputs` (and, with `backward`, both its gradients)."""
+
+  def run():
+    # One element of each result keeps every op alive without adding work worth counting.
+    kept = []
+    for x, kernel, dy in inputs:
+      kept.append(tf.nn.conv2d(x, kernel, 1, "SAME")[0, 0, 0, 0])
+      if backward:
+        kept.append(tf.raw_ops.Conv2DBackpropInput(
+            input_sizes=tf.shape(x), filter=kernel, out_backprop=dy, strides=[1, 1, 1, 1], padding="SAME")[0, 0, 0, 0])
+        kept.append(tf.raw_ops.Conv2DBackpropFilter(
+            input=x, filter_sizes=tf.shape(kernel), out_backprop=dy, strides=[1, 1, 1, 1], padding="SAME")[0, 0, 0, 0])
+    return tf.add_n([tf.cast(v, tf.float32) for v in kept])
+  return tf.function(run)
+
+
+def time_worker(name, repeats, seconds, ceiling):
   image_size, _, _, _, batch, _ = CONFIGS[name]
   x = tf.random.stateless_uniform([batch, image_size, image_size, 3], [1, 2], -0.5, 0.5)
   calls = model_calls(CONFIGS[name], x)
+  if ceiling:
+    for dtype in (tf.float32, tf.bfloat16):
+      inputs = convolution_inputs(CONFIGS[name], dtype)
+      calls[f"convolutions_{dtype.name}", "train"] = convolutions_only(inputs, backward=True)
+      calls[f"convolutions_{dtype.name}", "forward"] = convolutions_only(inputs, backward=False)
   for key, call in calls.items():
     start = time.perf_counter()
     call().numpy()  # Traces.
@@ -137,6 +185,22 @@ def table(results):
   return "\n".join(lines)
 
 
+def ceiling_table(results):
+  lines = ["| config | measurement | tfp img/s | glow_tf float32 (x tfp) | convolutions only, float32 (x tfp) | "
+           "glow_tf bfloat16 networks (x tfp) | convolutions only, bfloat16 (x tfp) |",
+           "|---|---|---|---|---|---|---|"]
+  for name, result in results.items():
+    speed = result["images_per_second"]
+    for measurement in MEASUREMENTS:
+      ceiling = "train" if measurement == "train" else "forward"
+      tfp_speed = speed[f"tfp/{measurement}"]
+      cells = [f"{speed[key]:.1f} ({speed[key] / tfp_speed:.2f}x)" for key in (
+          f"glow_tf/{measurement}", f"convolutions_float32/{ceiling}", f"glow_tf_bf16/{measurement}",
+          f"convolutions_bfloat16/{ceiling}")]
+      lines.append(f"| {name} | {measurement} | {tfp_speed:.1f} | " + " | ".join(cells) + " |")
+  return "\n".join(lines)
+
+
 def config_names(text):
   """The names in a comma-separated --configs value; exits naming the choices if one is unknown."""
   names = [n for n in text.split(",") if n]
@@ -150,7 +214,7 @@ def main():
   args = parse_args()
   names = config_names(args.configs)
   if args.worker == "time":
-    print(json.dumps(time_worker(names[0], args.repeats, args.seconds)))
+    print(json.dumps(time_worker(names[0], args.repeats, args.seconds, args.ceiling)))
     return
   if args.worker == "memory":
     print(json.dumps(memory_worker(names[0], args.implementation)))
@@ -158,7 +222,8 @@ def main():
   results = {}
   for name in names:
     print(f"{name} ...", file=sys.stderr, flush=True)
-    result = run_worker("--worker=time", f"--configs={name}", f"--repeats={args.repeats}", f"--seconds={args.seconds}")
+    result = run_worker("--worker=time", f"--configs={name}", f"--repeats={args.repeats}", f"--seconds={args.seconds}",
+                        *(["--ceiling"] if args.ceiling else []))
     for implementation in ("glow_tf", "tfp"):
       memory = run_worker("--worker=memory", f"--configs={name}", f"--implementation={implementation}")
       result[f"{implementation}_rss_mb"] = memory["peak_rss_mb"]
@@ -166,6 +231,8 @@ def main():
     print(json.dumps({name: result}), file=sys.stderr, flush=True)
   text = table(results)
   print(text)
+  if args.ceiling:
+    print(f"\nThe convolutions alone: images/s, median of {args.repeats}\n\n{ceiling_table(results)}")
   if args.results:
     write_results(args.results, text, results, " ".join(["python", *sys.argv]))
 
