@@ -178,6 +178,7 @@ class _Run:
   """One invocation of `train`: the step loop, with delayed read-back, divergence, patience and stop requests."""
 
   def __init__(self, trainer, checkpoints, role, data_rng, log, custom_batches, on_step):
+    self._log = log  # First: the best model's set-up may already have something to say.
     self.trainer, self.checkpoints, self.role = trainer, checkpoints, role
     self.on_step = on_step
     self.train_config = trainer.train_config
@@ -188,7 +189,6 @@ class _Run:
     self.saved_step, self.saved_path = None, None
     self.nonfinite_streak, self.train_bpd = 0, float("nan")  # As of the last step read back.
     self.timer = None  # (step, time) of the last scalars logged, for images/s.
-    self._log = log
 
   def say(self, message):
     """`log(message)`, above the progress bar rather than through it."""
