@@ -6,10 +6,11 @@ import tensorflow_probability as tfp
 
 from glow_tf import bijectors as glow_bijectors
 from glow_tf import multiscale
-from glow_tf.bijectors.invertible_backprop import InvertibleBackprop
-from glow_tf.bijectors.shared_trace import SharedTrace
 from glow_tf.choices import BACKPROP_MODES, check_choice
 from glow_tf.model_config import GlowConfig
+from glow_tf.passes.data_init import initialize_and_encode
+from glow_tf.passes.invertible_backprop import InvertibleBackprop
+from glow_tf.shared_trace import SharedTrace
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
@@ -142,8 +143,7 @@ class Glow(tf.Module):
     """
     if labels is None and self.config.num_classes:
       labels = tf.zeros([tf.shape(x)[0], self.config.num_classes], self._dtype)
-    glow_bijectors.initialize_and_encode(
-        self.bijector, tf.convert_to_tensor(x, self._dtype), **self.bijector_kwargs(labels))
+    initialize_and_encode(self.bijector, tf.convert_to_tensor(x, self._dtype), **self.bijector_kwargs(labels))
 
   def encode(self, x, labels=None):
     """Model-space images -> standardised latents per level (exiting halves first, top latent last)."""

@@ -3,7 +3,6 @@
 from glow_tf.bijectors.actnorm import ActNorm
 from glow_tf.bijectors.affine_coupling import AffineCoupling
 from glow_tf.bijectors.channel_permutation import ReversedChannels, ShuffledChannels
-from glow_tf.bijectors.data_init import initialize_and_encode
 from glow_tf.bijectors.dense_1x1_conv import Dense1x1Conv
 from glow_tf.bijectors.flow_step import FlowStep
 from glow_tf.bijectors.image_shape import ExpectImageShape

@@ -55,7 +55,8 @@ class ActNorm(Layer):
     self.bias.assign(-mean * scale)
 
   def initialize_and_encode(self, x):
-    """Data-dependent initialisation (see `data_init`): s and b from the batch x, then x encoded with them."""
+    """Data-dependent initialisation (see `glow_tf.passes.data_init`): s and b from the batch x, then x encoded
+    with them."""
     self.initialize_from(x)
     return self.inverse(x)
 

@@ -58,8 +58,8 @@ class AffineCoupling(HalfCoupling):
           name=scope_name.rstrip("/"))
 
   def initialize_and_encode(self, x):
-    """Data-dependent initialisation (see `data_init`) of the network's ActNorms from the conditioning half of x;
-    returns x encoded."""
+    """Data-dependent initialisation (see `glow_tf.passes.data_init`) of the network's ActNorms from the
+    conditioning half of x; returns x encoded."""
     self.network.initialize_from(tf.split(x, 2, axis=-1)[0])
     return self.inverse(x)
 

@@ -50,8 +50,8 @@ class FlowStep(OnePassBijector):
     return self._shared_trace(method, self, x)
 
   def initialize_and_encode(self, x):
-    """Data-dependent initialisation (see `data_init`), layer by layer: each layer initialises from its own input,
-    so ActNorm cannot be fused with the 1x1 convolution here. Returns x encoded."""
+    """Data-dependent initialisation (see `glow_tf.passes.data_init`), layer by layer: each layer initialises
+    from its own input, so ActNorm cannot be fused with the 1x1 convolution here. Returns x encoded."""
     x = self.actnorm.initialize_and_encode(x)
     return self.coupling.initialize_and_encode(self.mixing.inverse(x))
 

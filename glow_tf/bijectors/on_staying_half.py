@@ -2,7 +2,6 @@
 
 import tensorflow as tf
 
-from glow_tf.bijectors.data_init import initialize_and_encode
 from glow_tf.bijectors.one_pass import OnePassBijector
 
 
@@ -30,11 +29,6 @@ class OnStayingHalf(OnePassBijector):
 
   def _forward_and_log_det(self, x, **kwargs):
     return self._apply(x, self.bijector.forward, self.bijector.forward_log_det_jacobian, kwargs)
-
-  def initialize_and_encode(self, y, **kwargs):
-    """Data-dependent initialisation (see `data_init`) of the levels within, on the staying half; returns y encoded."""
-    stay, exited = tf.split(y, 2, axis=-1)
-    return tf.concat([initialize_and_encode(self.bijector, stay, **kwargs), exited], axis=-1)
 
   @staticmethod
   def _apply(t, transform, log_det, kwargs):

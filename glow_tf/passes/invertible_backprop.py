@@ -8,13 +8,11 @@ holds one layer's activations at a time, whatever the depth.
 
 import tensorflow as tf
 
-from glow_tf.bijectors import chains
-from glow_tf.bijectors.data_init import initialize_and_encode
-from glow_tf.bijectors.on_staying_half import OnStayingHalf
 from glow_tf.bijectors.one_pass import OnePassBijector
+from glow_tf.passes import walk
 
 
-class InvertibleBackprop(OnePassBijector):
+class InvertibleBackprop(OnePassBijector, walk.SeeThrough):
   """`bijector` (a Glow's chain of levels) with the backward pass of its encoding direction rebuilt layer by layer.
 
   Its value and both directions are `bijector`'s; only the gradients of `inverse` (the encoding direction
@@ -27,7 +25,7 @@ class InvertibleBackprop(OnePassBijector):
     recomputed from it: exact gradients, memory for the layer boundaries plus one layer.
 
   It takes the wrapped chain's name, so that `bijector_kwargs` (labels for the top prior) route through it as
-  they do through the chain.
+  they do through the chain; passes over the layers walk through it to the chain's.
   """
 
   def __init__(self, bijector, reconstruct=True, validate_args=False):
@@ -43,10 +41,6 @@ class InvertibleBackprop(OnePassBijector):
 
   def _forward_and_log_det(self, z, **kwargs):
     return self.bijector.forward(z, **kwargs), self.bijector.forward_log_det_jacobian(z, event_ndims=3, **kwargs)
-
-  def initialize_and_encode(self, x, **kwargs):
-    """Data-dependent initialisation (see `data_init`) of the wrapped chain; returns x encoded."""
-    return initialize_and_encode(self.bijector, x, **kwargs)
 
   def _inverse_and_log_det(self, x, **kwargs):
     inputs = None if self._reconstruct else []
@@ -70,32 +64,31 @@ class InvertibleBackprop(OnePassBijector):
 def _encode(bijector, x, kwargs, inputs):
   """(bijector.inverse(x), its log-det per example), layer by layer; each layer's input is appended to `inputs`
   (unless it is None)."""
-  if chains.is_chain(bijector):
-    log_det = 0.0
-    for layer, layer_kwargs in chains.encoding_order(bijector, kwargs):
-      x, layer_log_det = _encode(layer, x, layer_kwargs, inputs)
-      log_det += layer_log_det
-    return x, log_det
-  if isinstance(bijector, OnStayingHalf):
-    stay, exited = tf.split(x, 2, axis=-1)
-    stay, log_det = _encode(bijector.bijector, stay, kwargs, inputs)
-    return tf.concat([stay, exited], axis=-1), log_det
-  if inputs is not None:
-    inputs.append(x)
-  return bijector.inverse(x, **kwargs), bijector.inverse_log_det_jacobian(x, event_ndims=3, **kwargs)
+  log_dets = []
+
+  def visit(layer, x, layer_kwargs):
+    if inputs is not None:
+      inputs.append(x)
+    y = layer.inverse(x, **layer_kwargs)
+    log_dets.append(layer.inverse_log_det_jacobian(x, event_ndims=3, **layer_kwargs))
+    return y
+
+  z = walk.through_layers(bijector, x, kwargs, visit)
+  return z, sum(log_dets, 0.0)
 
 
-def _backward(bijector, y, dy, dlog_det, kwargs, inputs, gradients):
-  """From the output y of `bijector`'s encoding direction and dL/dy: (its input, dL/d input). dL/d(log-det) is
+def _backward(bijector, z, dz, dlog_det, kwargs, inputs, gradients):
+  """From the output z of `bijector`'s encoding direction and dL/dz: (its input, dL/d input). dL/d(log-det) is
   `dlog_det` for every layer, whose log-dets add up; the layers' parameter gradients are added to `gradients`."""
-  if chains.is_chain(bijector):
-    for layer, layer_kwargs in reversed(chains.encoding_order(bijector, kwargs)):
-      y, dy = _backward(layer, y, dy, dlog_det, layer_kwargs, inputs, gradients)
-    return y, dy
-  if isinstance(bijector, OnStayingHalf):
-    (stay, exited), (dstay, dexited) = tf.split(y, 2, axis=-1), tf.split(dy, 2, axis=-1)
-    stay, dstay = _backward(bijector.bijector, stay, dstay, dlog_det, kwargs, inputs, gradients)
-    return tf.concat([stay, exited], axis=-1), tf.concat([dstay, dexited], axis=-1)
+
+  def visit(layer, y_and_dy, layer_kwargs):
+    return _layer_backward(layer, *y_and_dy, dlog_det, layer_kwargs, inputs, gradients)
+
+  return walk.through_layers(bijector, (z, dz), kwargs, visit, backwards=True)
+
+
+def _layer_backward(bijector, y, dy, dlog_det, kwargs, inputs, gradients):
+  """One layer's share of `_backward`: (its input x, dL/dx) from its output y and dL/dy."""
   # Not before the layer above is done with its gradients, so that one layer's activations are alive at a time
   # (the graph would otherwise let every layer's recomputation run as soon as its input is known).
   with tf.control_dependencies([dy]):

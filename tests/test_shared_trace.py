@@ -4,7 +4,7 @@ import tensorflow as tf
 
 from glow_tf import GlowConfig
 from glow_tf.bijectors import ActNorm, AffineCoupling, FlowStep, make_invertible_1x1_conv
-from glow_tf.bijectors.shared_trace import SharedTrace
+from glow_tf.shared_trace import SharedTrace
 from glow_tf.training import TrainConfig, Trainer
 from tests.helpers import fresh, randomize
 
