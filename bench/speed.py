@@ -54,7 +54,7 @@ CONFIGS = {
     f"w{hidden}_b{batch}_{coupling}": (32, 3, 8, hidden, batch, coupling)
     for coupling in ("affine", "additive") for hidden in (128, 512) for batch in (16, 64)
 }
-# The default CelebA model (glow_tf/training/presets.py) at 64x64; heavy, so a small batch.
+# The paper's CelebA model at 64x64 (glow_tf/data/info.py, `--preset=paper`); heavy, so a small batch.
 CONFIGS["celeba64_b4_additive"] = (64, 4, 32, 512, 4, "additive")
 MEASUREMENTS = ("train", "log_prob", "sample")
 PEAK_SIZE = 2048

@@ -12,11 +12,11 @@ Datasets: `DATASET_NAMES` (read through tensorflow_datasets, except scikit-learn
 `"folder:PATH"` for a directory of your own JPEG/PNG images.
 """
 
-from glow_tf.data.info import DatasetInfo, DatasetUnavailableError, ImageSizeError
+from glow_tf.data.info import Architecture, DatasetInfo, DatasetUnavailableError, ImageSizeError
 from glow_tf.data.pipeline import make_pipeline
 from glow_tf.data.registry import DATASET_NAMES, dataset_info, load_pixels
 
 __all__ = [
-    "DATASET_NAMES", "DatasetInfo", "DatasetUnavailableError", "ImageSizeError", "dataset_info", "load_pixels",
-    "make_pipeline",
+    "Architecture", "DATASET_NAMES", "DatasetInfo", "DatasetUnavailableError", "ImageSizeError", "dataset_info",
+    "load_pixels", "make_pipeline",
 ]

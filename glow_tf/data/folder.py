@@ -23,12 +23,14 @@ from PIL import Image
 import tensorflow as tf
 
 from glow_tf.data import geometry
-from glow_tf.data.info import DatasetInfo, resolve_image_size
+from glow_tf.data.info import FACE_TEMPERATURES, PAPER_CELEB_A_HQ_AT_64, DatasetInfo, resolve_image_size
 
 PREFIX = "folder:"
 # A folder's default image size is its images' own, within these bounds; a multiple of this, so that a model of
 # two levels or more fits.
 MIN_DEFAULT_IMAGE_SIZE, MAX_DEFAULT_IMAGE_SIZE, DEFAULT_IMAGE_SIZE_MULTIPLE = 8, 64, 4
+# The paper's preset takes a folder for faces, at CelebA's 64x64, unless an image size is asked for.
+PAPER_IMAGE_SIZE = 64
 EXTENSIONS = (".jpg", ".jpeg", ".png")
 TEST_EVERY = 10
 SPLITS = ("train", "test", "all")
@@ -74,7 +76,9 @@ def info(name, image_size=None, channels=None):
       train_split="train",
       test_split="test",
       num_train=len(contents.paths) - num_test,
-      num_test=num_test)
+      num_test=num_test,
+      paper_architecture=PAPER_CELEB_A_HQ_AT_64,
+      sample_temperatures=FACE_TEMPERATURES)
 
 
 def load(name, split, image_size=None, channels=None):

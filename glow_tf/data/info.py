@@ -1,7 +1,27 @@
-"""What every dataset source shares: `DatasetInfo`, the errors, and the rule for choosing an image size."""
+"""What every dataset source shares: `DatasetInfo`, the paper's architectures, the errors, and the rule for choosing
+an image size."""
 
 import dataclasses
 from typing import Optional
+
+
+@dataclasses.dataclass(frozen=True)
+class Architecture:
+  """The `GlowConfig` fields that size a model."""
+
+  levels: int
+  steps_per_level: int
+  hidden_channels: int
+  coupling: str
+
+
+# The reference's architectures (Kingma & Dhariwal 2018, and openai/glow's scripts).
+PAPER_CIFAR10 = Architecture(levels=3, steps_per_level=32, hidden_channels=512, coupling="affine")
+PAPER_MNIST = Architecture(levels=3, steps_per_level=16, hidden_channels=256, coupling="affine")
+# CelebA-HQ's choices (additive coupling, 5 bits), one level fewer for 64x64.
+PAPER_CELEB_A_HQ_AT_64 = Architecture(levels=4, steps_per_level=32, hidden_channels=512, coupling="additive")
+# The temperatures the paper shows faces at.
+FACE_TEMPERATURES = (0.0, 0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,6 +40,10 @@ class DatasetInfo:
     test_split: the split to evaluate on.
     num_train: examples in `train_split`, if known.
     num_test: examples in `test_split`, if known.
+    paper_architecture: the reference's architecture for such data (`--preset=paper`), if it has one.
+    measured_architecture: an architecture measured on this dataset, used instead of any other, with
+      `TrainConfig`'s own schedule (digits').
+    sample_temperatures: the temperatures of its sample grids, if not `TrainConfig`'s.
   """
 
   name: str
@@ -33,6 +57,9 @@ class DatasetInfo:
   test_split: str
   num_train: Optional[int] = None
   num_test: Optional[int] = None
+  paper_architecture: Optional[Architecture] = None
+  measured_architecture: Optional[Architecture] = None
+  sample_temperatures: Optional[tuple[float, ...]] = None
 
 
 class DatasetUnavailableError(RuntimeError):

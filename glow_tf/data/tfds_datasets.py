@@ -15,7 +15,8 @@ import urllib.parse
 import tensorflow as tf
 
 from glow_tf.data import celeb_a_files, geometry
-from glow_tf.data.info import DatasetInfo, DatasetUnavailableError, resolve_image_size
+from glow_tf.data.info import (FACE_TEMPERATURES, PAPER_CELEB_A_HQ_AT_64, PAPER_CIFAR10, PAPER_MNIST, Architecture,
+                               DatasetInfo, DatasetUnavailableError, resolve_image_size)
 
 # How long to wait for a dataset's download server before calling it unreachable.
 CONNECT_TIMEOUT_SECONDS = 10
@@ -47,6 +48,8 @@ class TfdsSpec:
     num_train, num_test: the sizes of the 'train' and 'test' splits.
     download_url: where tfds downloads from: checked for reachability before a download is attempted.
     original_files: whether the dataset can be read from its original files (`celeb_a_files`).
+    paper_architecture: the reference's architecture for it (`--preset=paper`).
+    faces: sample grids at the paper's temperatures for faces.
   """
 
   channels: int
@@ -56,11 +59,13 @@ class TfdsSpec:
   num_train: int
   num_test: int
   download_url: str
+  paper_architecture: Architecture
   crop_size: Optional[int] = None
   pad_from: Optional[int] = None
   multi_label: bool = False
   default_n_bits: int = 8
   original_files: bool = False
+  faces: bool = False
 
 
 SPECS = {
@@ -68,23 +73,24 @@ SPECS = {
     "celeb_a": TfdsSpec(
         channels=3, default_size=64, sizes=None, crop_size=148, label_names=CELEB_A_ATTRIBUTES,
         multi_label=True, default_n_bits=5, num_train=162770, num_test=19962,
-        download_url="https://drive.google.com/", original_files=True),
+        download_url="https://drive.google.com/", original_files=True, paper_architecture=PAPER_CELEB_A_HQ_AT_64,
+        faces=True),
     "cifar10": TfdsSpec(
         channels=3, default_size=32, sizes=(32,), num_train=50000, num_test=10000,
         label_names=("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
-        download_url="https://www.cs.toronto.edu/"),
+        download_url="https://www.cs.toronto.edu/", paper_architecture=PAPER_CIFAR10),
     # 28 is not divisible by 2**levels for levels >= 3, so the default pads to 32 (see images.pad_to).
     "mnist": TfdsSpec(
         channels=1, default_size=32, sizes=(32, 28), pad_from=28, label_names=DIGIT_NAMES, num_train=60000,
-        num_test=10000, download_url="https://storage.googleapis.com/"),
+        num_test=10000, download_url="https://storage.googleapis.com/", paper_architecture=PAPER_MNIST),
     "fashion_mnist": TfdsSpec(
         channels=1, default_size=32, sizes=(32, 28), pad_from=28, num_train=60000, num_test=10000,
         label_names=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                      "Ankle boot"),
-        download_url="http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"),
+        download_url="http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/", paper_architecture=PAPER_MNIST),
     "svhn_cropped": TfdsSpec(
         channels=3, default_size=32, sizes=(32,), label_names=DIGIT_NAMES, num_train=73257, num_test=26032,
-        download_url="http://ufldl.stanford.edu/"),
+        download_url="http://ufldl.stanford.edu/", paper_architecture=PAPER_CIFAR10),
 }
 
 
@@ -102,7 +108,9 @@ def info(name, image_size=None):
       train_split="train",
       test_split="test",
       num_train=spec.num_train,
-      num_test=spec.num_test)
+      num_test=spec.num_test,
+      paper_architecture=spec.paper_architecture,
+      sample_temperatures=FACE_TEMPERATURES if spec.faces else None)
 
 
 def load(name, split, image_size=None, data_dir=None):

@@ -10,8 +10,8 @@ with no other flag trains a sensible model on anything from a few thousand 28x28
   after 5 minutes from 3.62 to 3.20 (bench/quality.py, same machine, one after the other). ActNorm's
   initialisation keeps the reference's 256 images: one batch of 64 saved 9 s of that run's start but left it at
   3.29-3.31 after 5 minutes.
-`paper` is the reference's: its CIFAR-10 architecture, its CelebA-HQ one (additive, L=4 at 64x64) for faces and
-folders, and its recipe for a week on 8 GPUs. Digits has one measured preset under both.
+`paper` is the reference's architecture for the data and its recipe for a week on 8 GPUs. What is the paper's for
+which dataset, and digits' one measured preset (under both), are the dataset's own (`data.DatasetInfo`).
 """
 
 import dataclasses
@@ -19,25 +19,10 @@ import math
 import re
 
 from glow_tf import data
+from glow_tf.data import folder
 
-_PAPER_ARCHITECTURES = {
-    "mnist": dict(levels=3, steps_per_level=16, hidden_channels=256, coupling="affine"),
-    "fashion_mnist": dict(levels=3, steps_per_level=16, hidden_channels=256, coupling="affine"),
-    # The paper's CIFAR-10 model.
-    "cifar10": dict(levels=3, steps_per_level=32, hidden_channels=512, coupling="affine"),
-    "svhn_cropped": dict(levels=3, steps_per_level=32, hidden_channels=512, coupling="affine"),
-    # The paper's CelebA-HQ choices (additive coupling, 5 bits), one level fewer for 64x64.
-    "celeb_a": dict(levels=4, steps_per_level=32, hidden_channels=512, coupling="additive"),
-    "folder": dict(levels=4, steps_per_level=32, hidden_channels=512, coupling="additive"),
-}
-# A folder is taken for faces, at CelebA's 64x64.
-_PAPER_FOLDER_IMAGE_SIZE = 64
 _PAPER_TRAINING = dict(batch_size=64, steps=200_000, warmup_steps=5000, checkpoint_every=2000, eval_every=5000,
                        sample_every=5000, eval_batches=50)
-# Small enough to train in minutes on a laptop CPU. Its schedule is TrainConfig's own defaults: the test bits/dim
-# of this model bottoms out near their 1000 steps; past that 1500 images are overfitted.
-_DIGITS = (dict(levels=2, steps_per_level=8, hidden_channels=64, coupling="affine"), {})
-_FACE_TEMPERATURES = (0.0, 0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 # (training images below which, width W, depth K); the paper's 512 and 32 from there on.
 _SIZES_BY_DATA = ((2_000, 64, 8), (20_000, 128, 16), (100_000, 256, 16))
@@ -61,28 +46,27 @@ class RunDefaults:
 def dataset_defaults(dataset, image_size=None, conditional=False, channels=None, preset="auto"):
   """The `RunDefaults` for training on `dataset` from scratch; `channels` converts a folder's images (see
   `data.dataset_info`), `preset` is `"auto"` or `"paper"` (see the module's docstring)."""
-  family = "folder" if dataset.startswith("folder:") else dataset
-  if preset == "paper" and family == "folder" and image_size is None:
-    image_size = _PAPER_FOLDER_IMAGE_SIZE
+  if preset == "paper" and folder.is_folder(dataset) and image_size is None:
+    image_size = folder.PAPER_IMAGE_SIZE
   info = data.dataset_info(dataset, image_size, channels)
   if conditional and not info.num_classes:
-    hint = (" Put each class's images in a subfolder of its own to label them." if family == "folder" else "")
+    hint = " Put each class's images in a subfolder of its own to label them." if folder.is_folder(dataset) else ""
     raise ValueError(f"{dataset} has no labels to condition on; drop --conditional.{hint}")
   labels = dict(num_classes=info.num_classes, label_names=info.label_names,
                 label_kind="multi_hot" if info.multi_label else "class_ids") if conditional else {}
-  if family == "digits":
-    architecture, training = _DIGITS
-    reason = "digits' measured preset"
+  if info.measured_architecture:
+    architecture, training = info.measured_architecture, {}
+    reason = f"the preset measured on {dataset}"
   elif preset == "paper":
-    architecture, training = _PAPER_ARCHITECTURES[family], _PAPER_TRAINING
+    architecture, training = info.paper_architecture, _PAPER_TRAINING
     reason = "the paper's architecture and recipe (--preset=paper)"
   else:
     architecture, training, reason = _fitted(info)
   model = dict(image_shape=info.image_shape, pixel_levels=info.pixel_levels, n_bits=info.default_n_bits, **labels,
-               **architecture)
+               **dataclasses.asdict(architecture))
   training = dict(training, model_dir=f"runs/{_slug(dataset)}")
-  if family in ("celeb_a", "folder"):
-    training["temperatures"] = _FACE_TEMPERATURES
+  if info.sample_temperatures:
+    training["temperatures"] = info.sample_temperatures
   return RunDefaults(model, training, reason)
 
 
@@ -96,7 +80,7 @@ def _fitted(info):
   epoch = math.ceil(num_train / _BATCH_SIZE)
   steps = min(max(_EPOCHS * epoch, _MIN_STEPS), _PAPER_TRAINING["steps"])
   every = min(max(_EPOCHS_BETWEEN_EVALUATIONS * epoch, steps // 40), _PAPER_TRAINING["eval_every"])
-  architecture = dict(levels=levels, steps_per_level=depth, hidden_channels=hidden, coupling="affine")
+  architecture = data.Architecture(levels=levels, steps_per_level=depth, hidden_channels=hidden, coupling="affine")
   warmup = min(max(math.ceil(_WARMUP_EPOCHS * epoch), _MIN_WARMUP_STEPS), _PAPER_TRAINING["warmup_steps"])
   training = dict(
       batch_size=_BATCH_SIZE, steps=steps, warmup_steps=warmup,
