@@ -22,6 +22,12 @@ What differs between the ports, as their code has it:
   the LU 1x1 convolution.
 - y0ast's Glow takes (H, W, C) and adds its dequantisation noise to its input in place: every call gets a copy.
 
+Where a step's time goes: `--op_profile=STEPS` also profiles glow_tf (graph) and rosinality for that many steps of
+each measurement and prints, per config, their op times grouped by what the ops do (see op_times.py), beside each
+side's wall time without the profiler:
+
+    python bench/vs_pytorch.py --rosinality=DIR --y0ast=DIR --hidden=512 --batch=16 --couplings=affine --op_profile=10
+
 On an AVX-512 machine, an AVX2-only one is stood in for by capping every library's instruction set (the CPU line
 then names the caps; clock, caches and memory stay this machine's, so it is a stand-in, not a measurement there):
 
@@ -42,6 +48,7 @@ import warnings
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # pylint: disable=g-import-not-at-top
+import op_times  # pylint: disable=g-import-not-at-top
 from common import machine  # pylint: disable=g-import-not-at-top
 
 IMAGE_SIZE, LEVELS, STEPS = 32, 3, 8
@@ -60,6 +67,9 @@ def parse_args():
   parser.add_argument("--threads", type=int, default=os.cpu_count(), help="intra-op threads for both frameworks")
   parser.add_argument("--repeats", type=int, default=5, help="timed rounds; medians are reported")
   parser.add_argument("--seconds", type=float, default=2.0, help="minimum duration of one timing")
+  parser.add_argument("--op_profile", type=int, default=0,
+                      help="profile glow_tf and rosinality for this many steps per measurement (0: no profile)")
+  parser.add_argument("--top", type=int, default=12, help="with --op_profile: the most expensive ops listed per side")
   parser.add_argument("--worker", help=argparse.SUPPRESS)
   args = parser.parse_args()
   for name in PORTS:
@@ -162,7 +172,8 @@ class Y0ast:
 
 
 def time_worker(args, hidden, batch, coupling):
-  """{implementation/measurement: [images/s per round]} for one config, every implementation in this process."""
+  """For one config, every implementation in this process: {"timings": {implementation/measurement: [images/s per
+  round]}, "ops": {measurement: {side: op times}}}, the op times only with --op_profile."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   import torch  # pylint: disable=g-import-not-at-top
   from common import Ours, Tfp, images_per_second  # pylint: disable=g-import-not-at-top
@@ -192,7 +203,13 @@ def time_worker(args, hidden, batch, coupling):
       calls[f"{name}/log_prob"] = lambda m=model: m.log_prob(x_tf)
   for call in calls.values():
     call().numpy()  # Traces, and compiles with XLA.
-  return images_per_second(calls, batch, args.repeats, args.seconds)
+  result = {"timings": images_per_second(calls, batch, args.repeats, args.seconds), "ops": {}}
+  if args.op_profile:
+    for measurement in MEASUREMENTS:
+      result["ops"][measurement] = {
+          "glow_tf": op_times.tensorflow_ops(calls[f"glow_tf/{measurement}"], args.op_profile),
+          "rosinality": op_times.torch_ops(calls[f"rosinality/{measurement}"], args.op_profile)}
+  return result
 
 
 def best(medians, side, measurement):
@@ -207,13 +224,25 @@ def table(results):
     lines += [f"\n{measurement}, images/s (median of rounds):\n",
               "| config | glow_tf | tfp.bijectors.Glow | rosinality | y0ast | glow_tf / best port | glow_tf / tfp |",
               "| --- | --- | --- | --- | --- | --- | --- |"]
-    for (hidden, batch, coupling), timings in results:
+    for (hidden, batch, coupling), result in results:
+      timings = result["timings"]
       medians = {key: statistics.median(values) for key, values in timings.items()}
       ours, our_mode = best(medians, "glow_tf", measurement)
       theirs, their_mode = best(medians, "tfp", measurement)
       ports = [medians[f"{port}/{measurement}"] for port in PORTS]
       lines.append(f"| W={hidden}, batch {batch}, {coupling} | {ours:.1f} ({our_mode}) | {theirs:.1f} ({their_mode}) "
                    f"| {ports[0]:.1f} | {ports[1]:.1f} | {ours / max(ports):.2f}x | {ours / theirs:.2f}x |")
+  return "\n".join(lines)
+
+
+def op_tables(results, args):
+  """Per config and measurement, where glow_tf's (graph) and rosinality's steps spend their time."""
+  lines = []
+  for (hidden, batch, coupling), result in results:
+    for measurement, totals in result["ops"].items():
+      wall_ms = {side: 1e3 * batch / statistics.median(result["timings"][f"{side}/{measurement}"]) for side in totals}
+      lines += [f"\nWhere the time goes: {measurement}, W={hidden}, batch {batch}, {coupling}; {args.op_profile} "
+                f"profiled steps\n", *op_times.table(totals, wall_ms, args.op_profile, args.top)]
   return "\n".join(lines)
 
 
@@ -240,11 +269,14 @@ def main():
         config = [hidden, batch, coupling]
         command = [sys.executable, os.path.abspath(__file__), f"--rosinality={args.rosinality}",
                    f"--y0ast={args.y0ast}", f"--threads={args.threads}", f"--repeats={args.repeats}",
-                   f"--seconds={args.seconds}", f"--worker={json.dumps(config)}"]
+                   f"--seconds={args.seconds}", f"--op_profile={args.op_profile}", f"--top={args.top}",
+                   f"--worker={json.dumps(config)}"]
         output = subprocess.run(command, stdout=subprocess.PIPE, check=True, text=True).stdout
         results.append((tuple(config), json.loads(output.strip().splitlines()[-1])))
         print(f"done: W={hidden}, batch {batch}, {coupling}", file=sys.stderr, flush=True)
   print(table(results))
+  if args.op_profile:
+    print(op_tables(results, args))
 
 
 if __name__ == "__main__":
