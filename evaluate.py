@@ -54,7 +54,7 @@ def main(argv):
   logging.set_verbosity(logging.WARNING)
   _check_flags(modes)
   # Imported here so that --help and flag errors answer without loading TensorFlow.
-  startup.import_tensorflow_quietly()
+  startup.import_tensorflow()
   from glow_tf import data, fast_path
 
   try:

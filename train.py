@@ -69,7 +69,7 @@ def main(argv):
     print(f"train.py: error: Unexpected arguments: {' '.join(argv[1:])}; flags look like --steps=100.", file=sys.stderr)
     return 2
   logging.set_verbosity(logging.WARNING)  # TensorFlow's checkpoint chatter would break the progress bar.
-  startup.import_tensorflow_quietly()
+  startup.import_tensorflow()
   from glow_tf import data, disk_space, export, fast_path, training
 
   fast_path.freeze_imports()

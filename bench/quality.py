@@ -177,6 +177,9 @@ class Port(_Unending):
 
 def run_worker(args):
   """Trains one implementation for the budget; prints {recipe, steps, points: [[seconds, steps, bits/dim]]}."""
+  if args.worker == "glow_tf":
+    from glow_tf import startup  # pylint: disable=g-import-not-at-top
+    startup.import_tensorflow()  # As train.py starts TensorFlow: oneDNN's kernels on.
   from glow_tf import GlowConfig, data  # pylint: disable=g-import-not-at-top
   from glow_tf.training import TrainConfig, dataset_defaults  # pylint: disable=g-import-not-at-top
   defaults = dataset_defaults(args.dataset)

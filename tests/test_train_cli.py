@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from glow_tf import GlowConfig
+from glow_tf import GlowConfig, startup
 from tests.runs import checkpoint_step, restored_trainer
 from tests.tiny_run import REPO, SMALL_RUN_FLAGS, run_script
 
@@ -119,13 +119,25 @@ def test_tensorflows_start_up_messages_are_hidden_unless_the_user_asks_for_them(
   flags = ["--steps=1", "--eval_every=0", "--sample_every=0", "--noexport", *SMALL_RUN_FLAGS]
   chatter = ("cuda drivers", "cuInit", "absl::InitializeLog", "cpu_feature_guard")
   command = [sys.executable, os.path.join(REPO, "train.py"), *flags]
-  default = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+  default = {key: value for key, value in os.environ.items()
+             if key not in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")}
   quiet = subprocess.run([*command, f"--model_dir={tmp_path / 'quiet'}"], capture_output=True, text=True, cwd=REPO,
                          env=default, timeout=600)
   assert quiet.returncode == 0, quiet.stderr[-3000:]
   assert not [line for line in quiet.stderr.splitlines() if any(word in line for word in chatter)], quiet.stderr
-  # A user who set the level keeps it: at 0 TensorFlow's own start-up lines come through.
+  # A user who set the level keeps it: at 0 TensorFlow's own start-up lines come through, among them whether
+  # oneDNN's kernels are on, which train.py asks for on every CPU unless the user chose otherwise.
   chosen = subprocess.run([*command, f"--model_dir={tmp_path / 'chosen'}"], capture_output=True, text=True,
                           cwd=REPO, env=dict(default, TF_CPP_MIN_LOG_LEVEL="0"), timeout=600)
   assert chosen.returncode == 0, chosen.stderr[-3000:]
   assert "cpu_feature_guard" in chosen.stderr or "cuda" in chosen.stderr, chosen.stderr[-3000:]
+  assert "oneDNN custom operations are on" in chosen.stderr, chosen.stderr[-3000:]
+
+
+def test_a_users_own_onednn_choice_is_kept(monkeypatch):
+  monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+  startup.import_tensorflow()
+  assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "0"
+  monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS")
+  startup.import_tensorflow()
+  assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "1"
