@@ -20,7 +20,7 @@ from glow_tf.loading import load_model
 from glow_tf.pixels import to_pixels
 from tests.tiny_run import REPO
 
-REQUESTS_PER_SIGNATURE = 500
+REQUESTS_PER_SIGNATURE = 250
 DTYPES = (tf.uint8, tf.int8, tf.int16, tf.int32, tf.int64, tf.float16, tf.bfloat16, tf.float32, tf.float64,
           tf.bool, tf.string, tf.complex64)
 # The classes of request, most hostile first: a request is classed by its most hostile input.
