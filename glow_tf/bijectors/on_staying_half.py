@@ -31,7 +31,15 @@ class OnStayingHalf(OnePassBijector):
     return self._apply(x, self.bijector.forward, self.bijector.forward_log_det_jacobian, kwargs)
 
   @staticmethod
-  def _apply(t, transform, log_det, kwargs):
-    stay, exited = tf.split(t, 2, axis=-1)
-    out = transform(stay, **kwargs)
-    return tf.concat([out, exited], axis=-1), log_det(stay, event_ndims=3, **kwargs)
+  def split(t):
+    """(the staying half of t's channels, the exited half)."""
+    return tf.split(t, 2, axis=-1)
+
+  @staticmethod
+  def join(stay, exited):
+    """The inverse of `split`."""
+    return tf.concat([stay, exited], axis=-1)
+
+  def _apply(self, t, transform, log_det, kwargs):
+    stay, exited = self.split(t)
+    return self.join(transform(stay, **kwargs), exited), log_det(stay, event_ndims=3, **kwargs)

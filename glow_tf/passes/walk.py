@@ -31,10 +31,10 @@ def through_layers(bijector, state, kwargs, visit, backwards=False):
       state = through_layers(layer, state, layer_kwargs, visit, backwards)
     return state
   if isinstance(bijector, OnStayingHalf):
-    halves = [tf.split(t, 2, axis=-1) for t in tf.nest.flatten(state)]
+    halves = [OnStayingHalf.split(t) for t in tf.nest.flatten(state)]
     stay, exited = (tf.nest.pack_sequence_as(state, [half[i] for half in halves]) for i in (0, 1))
     stay = through_layers(bijector.bijector, stay, kwargs, visit, backwards)
-    return tf.nest.map_structure(lambda s, e: tf.concat([s, e], axis=-1), stay, exited)
+    return tf.nest.map_structure(OnStayingHalf.join, stay, exited)
   if isinstance(bijector, SeeThrough):
     return through_layers(bijector.bijector, state, kwargs, visit, backwards)
   return visit(bijector, state, kwargs)
