@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from glow_tf import GlowConfig, data
+from glow_tf import Glow, GlowConfig, data
 from glow_tf.export import export_model
 from glow_tf.loading import load_model
 from glow_tf.scoring import evaluate_bits_per_dim
@@ -70,11 +70,13 @@ def restarted(config):
   return trainer
 
 
-def checkpoint_tensors(path, prefix):
-  reader = tf.train.load_checkpoint(path)
-  names = sorted((name for name, _ in tf.train.list_variables(path) if name.startswith(prefix)),
-                 key=lambda name: int(name.split("/")[2]))
-  return [reader.get_tensor(name) for name in names]
+def checkpoint_averages(path):
+  """The checkpoint's averages, one array per weight of a `CONFIG` model (in one flat entry, in the weights' order)."""
+  flat = tf.train.load_checkpoint(path).get_tensor("average/flat/.ATTRIBUTES/VARIABLE_VALUE")
+  shapes = [v.shape for v in Glow(CONFIG).trainable_variables]
+  ends = np.cumsum([shape.num_elements() for shape in shapes])
+  assert flat.shape == (ends[-1],)
+  return [piece.reshape(shape) for piece, shape in zip(np.split(flat, ends[:-1]), shapes)]
 
 
 @pytest.mark.slow
@@ -82,7 +84,7 @@ def test_a_run_evaluates_keeps_loads_exports_and_resumes_the_average(tmp_path):
   model_dir = str(tmp_path / "run")
   result, config = train_run(model_dir, steps=6, ema_decay=0.9)
   latest = result.checkpoint
-  averages = checkpoint_tensors(latest, "average/averages/")
+  averages = checkpoint_averages(latest)
   assert averages
 
   # evaluate.py, the export and the best model see the average; the checkpoint keeps the trained weights too.
