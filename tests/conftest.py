@@ -6,8 +6,12 @@ import pytest
 # Quiet TensorFlow's start-up chatter in test output; keep warnings and errors.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 
+from glow_tf import startup  # pylint: disable=g-import-not-at-top
 from tests.tiny_export import export_tiny  # After the environment above: it imports TensorFlow.
 from tests.tiny_run import REPO
+
+# The graphs the tests trace run as train.py's and evaluate.py's do.
+startup.no_graph_optimiser_without_gpu()
 
 
 @pytest.fixture(scope="session")

@@ -141,3 +141,13 @@ def test_a_users_own_onednn_choice_is_kept(monkeypatch):
   monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS")
   startup.import_tensorflow()
   assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "1"
+
+
+def test_the_scripts_turn_grappler_off_where_there_is_no_gpu():
+  tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": False})
+  try:
+    startup.import_tensorflow()
+    no_gpu = not tf.config.list_physical_devices("GPU")
+    assert tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer", False) == no_gpu
+  finally:
+    startup.no_graph_optimiser_without_gpu()  # As conftest leaves it for the other tests.
