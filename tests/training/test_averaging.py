@@ -11,7 +11,7 @@ from glow_tf.export import export_model
 from glow_tf.loading import load_model
 from glow_tf.scoring import evaluate_bits_per_dim
 from glow_tf.training import TrainConfig, Trainer, train
-from glow_tf.training.averaging import has_average
+from glow_tf.training.averaging import WeightAverage, has_average
 from glow_tf.training.checkpoints import RunCheckpoints
 from glow_tf.training.strategy import worker_role
 
@@ -127,3 +127,8 @@ def test_a_run_without_averaging_keeps_and_exports_its_trained_weights(tmp_path)
       np.testing.assert_array_equal(got, weight)
   resumed, _ = train_run(model_dir, steps=6, ema_decay=0.9)
   assert has_average(resumed.checkpoint)
+
+
+def test_an_average_over_weights_of_different_dtypes_is_refused():
+  with pytest.raises(ValueError, match="share one dtype"):
+    WeightAverage([tf.Variable(1.0), tf.Variable(1.0, dtype=tf.float64)], decay=0.5)
