@@ -133,6 +133,7 @@ CLI_CASES = [
     (["--ema_decay=1"], "ema_decay must be in \\[0, 1\\)"),
     (["--ema_decay=-0.5"], "ema_decay must be in \\[0, 1\\)"),
     (["--learning_rate_decay=linear"], "learning_rate_decay"),
+    (["--weight_decay=-1"], "weight_decay must be >= 0"),
 ]
 
 

@@ -20,6 +20,8 @@ class TrainConfig:
     warmup_steps: steps of linear warm-up from 0 (longer warm-up is the cure for Glow's early NaNs).
     learning_rate_decay: after the warm-up, `"none"` keeps the rate (the reference's); `"cosine"` decays it to 0 at
       `steps`, which slows a run that overfits past its best but, on digits, cost the best model 0.06 bits/dim.
+    weight_decay: decoupled weight decay (AdamW's): each update first shrinks every weight by
+      `learning_rate * weight_decay` of itself; 0 (the reference's) shrinks nothing.
     ema_decay: the decay of the Polyak average of the weights (`glow_tf.training.averaging`) that evaluations,
       sample grids, the best model and the export use; 0 uses the raw weights.
     optimizer: `"adamax"` (the reference's) or `"adam"`.
@@ -59,6 +61,8 @@ class TrainConfig:
   learning_rate_decay: str = config_field(
       "none", "After the warm-up: none (constant, the reference's; the default) or cosine (decay to 0 at --steps).",
       LEARNING_RATE_DECAYS)
+  weight_decay: float = config_field(
+      0.0, "Decoupled weight decay: each update shrinks every weight by learning rate x this (0: none).")
   ema_decay: float = config_field(
       0.999, "Decay of the average of the weights that evaluation, samples and export use (0: the raw weights).")
   optimizer: str = config_field("adamax", "Optimiser (default: adamax, as the reference).", OPTIMIZERS)
@@ -111,6 +115,8 @@ class TrainConfig:
     if isinstance(self.ema_decay, bool) or not isinstance(self.ema_decay, (int, float)) \
         or not 0 <= self.ema_decay < 1:
       raise ValueError(f"ema_decay must be in [0, 1) (0: no averaging), got {self.ema_decay!r}.")
+    if not self.weight_decay >= 0:
+      raise ValueError(f"weight_decay must be >= 0 (0: none), got {self.weight_decay!r}.")
     if not self.clip_gradient_norm >= 0:
       raise ValueError(f"clip_gradient_norm must be >= 0 (0 disables clipping), got {self.clip_gradient_norm!r}.")
     check_config_choices(self)

@@ -16,9 +16,8 @@ from glow_tf.training.strategy import worker_role
 def make_optimizer(train_config):
   decay_steps = train_config.steps if train_config.learning_rate_decay == "cosine" else 0
   schedule = LinearWarmup(train_config.learning_rate, train_config.warmup_steps, decay_steps)
-  if train_config.optimizer == "adamax":
-    return optimizers.Adamax(schedule)
-  return optimizers.Adam(schedule)
+  optimizer = optimizers.Adamax if train_config.optimizer == "adamax" else optimizers.Adam
+  return optimizer(schedule, weight_decay=train_config.weight_decay or None)
 
 
 class Trainer:

@@ -72,10 +72,11 @@ def test_train_py_flags_choose_the_preset_and_override_its_values(tmp_path):
       (64, 64, 1), 4, 2, "additive")
   assert (train_config.steps, train_config.warmup_steps, train_config.ema_decay) == (200_000, 5000, 0)
   assert "the paper's" in reason
-  train, _ = cli.parse("train", [*common, "--learning_rate_decay=cosine", "--warmup_steps=7"])
+  train, _ = cli.parse("train", [*common, "--learning_rate_decay=cosine", "--warmup_steps=7", "--weight_decay=0.1"])
   glow_config, train_config, reason = train.configs_from_flags()
   assert (glow_config.levels, glow_config.steps_per_level, glow_config.coupling) == (2, 8, "affine")
-  assert (train_config.learning_rate_decay, train_config.warmup_steps, train_config.ema_decay) == ("cosine", 7, 0.999)
+  assert (train_config.learning_rate_decay, train_config.warmup_steps, train_config.ema_decay,
+          train_config.weight_decay) == ("cosine", 7, 0.999, 0.1)
   assert reason.startswith("fitted to 18 training images of 28x28x1")
 
 

@@ -50,6 +50,20 @@ def test_non_finite_steps_are_skipped_and_counted():
     np.testing.assert_array_equal(variable.numpy(), old)
 
 
+@pytest.mark.parametrize("optimizer", ["adamax", "adam"])
+def test_weight_decay_shrinks_each_weight_by_the_rate_times_the_decay_before_the_update(optimizer):
+  trainers = [Trainer(TINY, TrainConfig(batch_size=8, warmup_steps=0, learning_rate=1e-2, optimizer=optimizer,
+                                        weight_decay=decay, ema_decay=0)) for decay in (0.0, 0.5)]
+  for trainer in trainers:
+    trainer.initialize(batch())
+  before = [v.numpy() for v in trainers[0].glow.trainable_variables]
+  for trainer in trainers:
+    trainer.train_step(batch())
+  plain, decayed = ([v.numpy() for v in trainer.glow.trainable_variables] for trainer in trainers)
+  for weight, without, with_decay in zip(before, plain, decayed):
+    np.testing.assert_allclose(with_decay - without, -1e-2 * 0.5 * weight, rtol=1e-3, atol=1e-7)
+
+
 def test_initialize_happens_once():
   trainer = Trainer(TINY, TrainConfig(batch_size=8))
   trainer.initialize(batch(seed=1))
