@@ -4,6 +4,9 @@ Keras writes an update as about 30 small ops per variable; the CelebA default ha
 update alone was half of the traced training step's ops and of the time spent tracing it. TensorFlow's
 ApplyAdam and ApplyAdaMax kernels compute the same formulas in one op each. The optimisers' state, its
 checkpoint layout, the learning-rate schedule and the step counter stay Keras's.
+
+Keras applies weight decay in a pass of its own, one cross-replica update per variable; here it is one more op
+beside the fused update, in the same per-variable call.
 """
 
 import keras
@@ -20,6 +23,14 @@ class _FusedUpdates:
     finally:
       self._hyperparameters = {}  # They belong to this update's graph; none of them outlives it.
 
+  def _apply_weight_decay(self, variables):
+    """Nothing: `_decay` does it inside each variable's update."""
+
+  def _decay(self, variable, hyper, learning_rate):
+    """Keras's decoupled weight decay, w -= lr * wd * w, before the variable's update."""
+    if self.weight_decay is not None and self._use_weight_decay(variable):
+      variable.assign_sub(variable * (hyper(self.weight_decay) * hyper(learning_rate)))
+
   def _hyperparameters_for(self, variable):
     key = variable.dtype, variable.device
     if key not in self._hyperparameters:
@@ -33,6 +44,7 @@ class Adamax(_FusedUpdates, keras.optimizers.Adamax):
   def update_step(self, gradient, variable, learning_rate):
     index = self._get_variable_index(variable)
     hyper = self._hyperparameters_for(variable)
+    self._decay(variable, hyper, learning_rate)
     tf.raw_ops.ResourceApplyAdaMax(
         var=variable.handle, m=self._m[index].handle, v=self._u[index].handle,
         beta1_power=hyper.power(self.beta_1), lr=hyper(learning_rate), beta1=hyper(self.beta_1),
@@ -50,6 +62,7 @@ class Adam(_FusedUpdates, keras.optimizers.Adam):
   def update_step(self, gradient, variable, learning_rate):
     index = self._get_variable_index(variable)
     hyper = self._hyperparameters_for(variable)
+    self._decay(variable, hyper, learning_rate)
     tf.raw_ops.ResourceApplyAdam(
         var=variable.handle, m=self._momentums[index].handle, v=self._velocities[index].handle,
         beta1_power=hyper.power(self.beta_1), beta2_power=hyper.power(self.beta_2), lr=hyper(learning_rate),
