@@ -109,7 +109,8 @@ class GlowTf:
     self._log_prob = tf.function(self.trainer.glow.log_prob)
     decay = "cosine decay" if train_config.learning_rate_decay == "cosine" else "constant rate"
     self.recipe = (f"train.py's defaults: {train_config.optimizer} {train_config.learning_rate:g}, warm-up "
-                   f"{train_config.warmup_steps}, {decay}, {train_config.steps} steps, EMA {train_config.ema_decay:g}")
+                   f"{train_config.warmup_steps}, {decay}, {train_config.steps} steps, weight decay "
+                   f"{train_config.weight_decay:g}, EMA {train_config.ema_decay:g}")
 
   def train_step(self, x):
     self.trainer.train_step(x)

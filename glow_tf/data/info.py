@@ -2,7 +2,7 @@
 an image size."""
 
 import dataclasses
-from typing import Optional
+from typing import Any, Mapping, Optional
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,8 +41,8 @@ class DatasetInfo:
     num_train: examples in `train_split`, if known.
     num_test: examples in `test_split`, if known.
     paper_architecture: the reference's architecture for such data (`--preset=paper`), if it has one.
-    measured_architecture: an architecture measured on this dataset, used instead of any other, with
-      `TrainConfig`'s own schedule (digits').
+    measured_architecture: an architecture measured on this dataset, used instead of any other (digits').
+    measured_training: with it, the `TrainConfig` fields measured for it; the rest are `TrainConfig`'s defaults.
     sample_temperatures: the temperatures of its sample grids, if not `TrainConfig`'s.
   """
 
@@ -59,6 +59,7 @@ class DatasetInfo:
   num_test: Optional[int] = None
   paper_architecture: Optional[Architecture] = None
   measured_architecture: Optional[Architecture] = None
+  measured_training: Optional[Mapping[str, Any]] = None
   sample_temperatures: Optional[tuple[float, ...]] = None
 
 

@@ -55,7 +55,7 @@ def dataset_defaults(dataset, image_size=None, conditional=False, channels=None,
   labels = dict(num_classes=info.num_classes, label_names=info.label_names,
                 label_kind="multi_hot" if info.multi_label else "class_ids") if conditional else {}
   if info.measured_architecture:
-    architecture, training = info.measured_architecture, {}
+    architecture, training = info.measured_architecture, dict(info.measured_training or {})
     reason = f"the preset measured on {dataset}"
   elif preset == "paper":
     architecture, training = info.paper_architecture, _PAPER_TRAINING

@@ -20,14 +20,15 @@ def schedule(defaults):
 
 def test_digits_keep_their_measured_preset():
   defaults = dataset_defaults("digits")
-  assert architecture(defaults) == dict(image_shape=(8, 8, 1), levels=2, steps_per_level=8, hidden_channels=64,
+  assert architecture(defaults) == dict(image_shape=(8, 8, 1), levels=2, steps_per_level=16, hidden_channels=128,
                                         coupling="affine")
-  # The schedule is TrainConfig's own defaults; eval_batches 0: the whole test split.
-  assert set(defaults.training) == {"model_dir"}
+  # Its measured training fields over TrainConfig's defaults; eval_batches 0: the whole test split.
+  assert set(defaults.training) == {"model_dir", "weight_decay", "learning_rate_decay"}
   train_config = TrainConfig(**defaults.training)
   assert {key: getattr(train_config, key) for key in schedule(defaults)} == dict(
       batch_size=64, steps=1000, warmup_steps=100, eval_every=250, sample_every=250, checkpoint_every=250,
       eval_batches=0)
+  assert (train_config.weight_decay, train_config.learning_rate_decay) == (0.5, "cosine")
   assert dataset_defaults("digits", preset="paper") == defaults
 
 
