@@ -22,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # name: (image shape, levels L, steps per level K, width W, batch)
 CONFIGS = {
-    "digits": ((8, 8, 1), 2, 8, 64, 64),  # train.py's default model and batch.
+    "digits": ((8, 8, 1), 2, 8, 64, 64),  # digits' earlier preset (K=8, W=64) and batch.
     "w128_b16": ((32, 32, 3), 3, 8, 128, 16),
     "w128_b32": ((32, 32, 3), 3, 8, 128, 32),
     "w128_b64": ((32, 32, 3), 3, 8, 128, 64),

@@ -4,7 +4,7 @@ XLA fuses the many small element-wise ops between the convolutions, but on CPU i
 the oneDNN ones TensorFlow's graph runs, and slower still in the backward pass. So it wins where a step is many
 small ops and loses where the convolutions dominate. `bench/xla_choice.py` measured the crossing on a 2-core
 CPU (`bench/XLA_CHOICE.md`; forward GFLOP of convolutions per call): XLA trains 1.97x faster than the graph for
-the digits default (0.2 GFLOP a step) and 1.03x at 32x32, W=128, batch 16 (3.8 GFLOP), but 0.66-0.82x from 7.7
+digits' earlier preset (K=8, W=64, 0.2 GFLOP a step) and 1.03x at 32x32, W=128, batch 16 (3.8 GFLOP), but 0.66-0.82x from 7.7
 GFLOP up; it computes log_prob 1.09-2.69x faster up to 7.7 GFLOP and 0.85-0.98x from 10.4 GFLOP up. The
 thresholds below sit between those points. Without AVX-512 the graph's oneDNN convolutions lose about 30% and
 XLA's, which are TensorFlow's own Eigen kernels built without AVX-512, about 6%: with every library capped at
@@ -12,9 +12,9 @@ AVX2, XLA computed log_prob 1.06-2.17x faster than the graph at every size measu
 was the faster in 7 of 8 configs of bench/vs_pytorch.py's grid up to 128 GFLOP, while the training crossing
 stayed where it was. So where oneDNN has no AVX-512, log_prob's limit is XLA_MAX_LOG_PROB_FLOPS_WITHOUT_AVX512.
 XLA's compilation costs seconds before the first call (5-9 s more than the graph for a training step), which the
-faster steps pay back after a few hundred steps for digits; so it is the default only for work of at least
-MIN_CALLS calls (the digits default trains 1000 steps). On GPUs and TPUs nothing here was measured, so the
-default there is the graph.
+faster steps pay back after a few hundred steps for that model; so it is the default only for work of at least
+MIN_CALLS calls (digits' presets train 1000 steps; its present, deeper one turns XLA off, `glow_tf.data.digits`).
+On GPUs and TPUs nothing here was measured, so the default there is the graph.
 
 Garbage collection: importing TensorFlow, TensorFlow Probability and Keras leaves about 470,000 objects that
 live as long as the process, and Python's full collections walk all of them: the ones that come as tracing

@@ -24,8 +24,13 @@ SPLITS = ("train", "test", "all")
 # K=8, W=64 alone: 2.385 (1000 steps); with weight decay 0.1 and cosine: 2.386 (2000). K=16, W=128, weight decay
 # 0.5, cosine: 2.292 (1000 steps, 2.304 at the end), 2.268 (2000). Weight decay 2 ruins it (2.74); W=256 overfits
 # by step 750 (2.312); K=32, W=64 is as good (2.264) at 1.5x the time a step; W=32 or K=4 are worse (2.41, 2.49).
+# XLA, which fast_path would choose for 1000 steps of it, compiles for longer than it saves early on: a train.py
+# process with one step took 73 s against the graph's 30 s, then 8.7 against 5.2 steps/s (medians of 2,
+# alternating), so it pays back after 560 steps, and bench/quality.py found it still at its first step at 0:50
+# (4.260 test bits/dim) where the graph was 121 steps in (2.736). With the warm-up cut from 100 steps to 25,
+# 2.653 at 0:50 and 2.315 at the end, as with 100 (bench/quality/digits_5min.md).
 ARCHITECTURE = Architecture(levels=2, steps_per_level=16, hidden_channels=128, coupling="affine")
-TRAINING = dict(weight_decay=0.5, learning_rate_decay="cosine")
+TRAINING = dict(weight_decay=0.5, learning_rate_decay="cosine", warmup_steps=25, xla=False)
 
 
 def info(image_size=None):

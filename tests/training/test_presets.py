@@ -23,12 +23,12 @@ def test_digits_keep_their_measured_preset():
   assert architecture(defaults) == dict(image_shape=(8, 8, 1), levels=2, steps_per_level=16, hidden_channels=128,
                                         coupling="affine")
   # Its measured training fields over TrainConfig's defaults; eval_batches 0: the whole test split.
-  assert set(defaults.training) == {"model_dir", "weight_decay", "learning_rate_decay"}
+  assert set(defaults.training) == {"model_dir", "weight_decay", "learning_rate_decay", "warmup_steps", "xla"}
   train_config = TrainConfig(**defaults.training)
   assert {key: getattr(train_config, key) for key in schedule(defaults)} == dict(
-      batch_size=64, steps=1000, warmup_steps=100, eval_every=250, sample_every=250, checkpoint_every=250,
+      batch_size=64, steps=1000, warmup_steps=25, eval_every=250, sample_every=250, checkpoint_every=250,
       eval_batches=0)
-  assert (train_config.weight_decay, train_config.learning_rate_decay) == (0.5, "cosine")
+  assert (train_config.weight_decay, train_config.learning_rate_decay, train_config.xla) == (0.5, "cosine", False)
   assert dataset_defaults("digits", preset="paper") == defaults
 
 
@@ -79,6 +79,10 @@ def test_train_py_flags_choose_the_preset_and_override_its_values(tmp_path):
   assert (train_config.learning_rate_decay, train_config.warmup_steps, train_config.ema_decay,
           train_config.weight_decay) == ("cosine", 7, 0.999, 0.1)
   assert reason.startswith("fitted to 18 training images of 28x28x1")
+  # A measured training field (digits' xla=False) is a default like the others: a flag overrides it.
+  for flags, xla in (([], False), (["--xla"], True)):
+    train, _ = cli.parse("train", ["train.py", f"--model_dir={tmp_path / 'digits'}", *flags])
+    assert train.configs_from_flags()[1].xla is xla
 
 
 def test_epochs_on_digits_count_batches_of_trainconfigs_default_size(tmp_path):
