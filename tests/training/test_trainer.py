@@ -140,7 +140,7 @@ MIRRORED_SCRIPT = textwrap.dedent("""
     from glow_tf.training import TrainConfig, Trainer
 
     config = GlowConfig(image_shape=(4, 4, 3), levels=2, steps_per_level=2, hidden_channels=8)
-    # Weight decay large enough (w *= 1 - 1e-3 a step) that decaying once per replica, or never, shows.
+    # Weight decay large enough (w *= 1 - 1e-3 a step) that a mirrored weight decayed twice, or not at all, shows.
     train_config = TrainConfig(batch_size=8, warmup_steps=0, clip_gradient_norm=5.0, weight_decay=1.0, xla=False)
     x = tf.random.stateless_uniform([8, 4, 4, 3], [3, 4], -0.5, 0.5)
     results = []
