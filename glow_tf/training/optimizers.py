@@ -24,12 +24,14 @@ class _FusedUpdates:
       self._hyperparameters = {}  # They belong to this update's graph; none of them outlives it.
 
   def _apply_weight_decay(self, variables):
-    """Nothing: `_decay` does it inside each variable's update."""
+    """Nothing: `update_step` does it, inside each variable's update."""
 
-  def _decay(self, variable, hyper, learning_rate):
-    """Keras's decoupled weight decay, w -= lr * wd * w, before the variable's update."""
+  def update_step(self, gradient, variable, learning_rate):
+    hyper = self._hyperparameters_for(variable)
     if self.weight_decay is not None and self._use_weight_decay(variable):
+      # Keras's decoupled weight decay, w -= lr * wd * w, before the update.
       variable.assign_sub(variable * (hyper(self.weight_decay) * hyper(learning_rate)))
+    self._fused_update(self._get_variable_index(variable), hyper, gradient, variable, hyper(learning_rate))
 
   def _hyperparameters_for(self, variable):
     key = variable.dtype, variable.device
@@ -41,13 +43,10 @@ class _FusedUpdates:
 class Adamax(_FusedUpdates, keras.optimizers.Adamax):
   """m = b1 m + (1 - b1) g,  u = max(b2 u, |g|),  w -= lr / (1 - b1^t) * m / (u + eps)."""
 
-  def update_step(self, gradient, variable, learning_rate):
-    index = self._get_variable_index(variable)
-    hyper = self._hyperparameters_for(variable)
-    self._decay(variable, hyper, learning_rate)
+  def _fused_update(self, index, hyper, gradient, variable, lr):
     tf.raw_ops.ResourceApplyAdaMax(
         var=variable.handle, m=self._m[index].handle, v=self._u[index].handle,
-        beta1_power=hyper.power(self.beta_1), lr=hyper(learning_rate), beta1=hyper(self.beta_1),
+        beta1_power=hyper.power(self.beta_1), lr=lr, beta1=hyper(self.beta_1),
         beta2=hyper(self.beta_2), epsilon=hyper(self.epsilon), grad=hyper(gradient))
 
 
@@ -59,13 +58,10 @@ class Adam(_FusedUpdates, keras.optimizers.Adam):
       raise ValueError("The fused Adam has no amsgrad; use keras.optimizers.Adam.")
     super().__init__(learning_rate, **kwargs)
 
-  def update_step(self, gradient, variable, learning_rate):
-    index = self._get_variable_index(variable)
-    hyper = self._hyperparameters_for(variable)
-    self._decay(variable, hyper, learning_rate)
+  def _fused_update(self, index, hyper, gradient, variable, lr):
     tf.raw_ops.ResourceApplyAdam(
         var=variable.handle, m=self._momentums[index].handle, v=self._velocities[index].handle,
-        beta1_power=hyper.power(self.beta_1), beta2_power=hyper.power(self.beta_2), lr=hyper(learning_rate),
+        beta1_power=hyper.power(self.beta_1), beta2_power=hyper.power(self.beta_2), lr=lr,
         beta1=hyper(self.beta_1), beta2=hyper(self.beta_2), epsilon=hyper(self.epsilon), grad=hyper(gradient))
 
 
