@@ -8,9 +8,9 @@ digits' earlier preset (K=8, W=64, 0.2 GFLOP a step) and 1.03x at 32x32, W=128, 
 0.66-0.82x from 7.7 GFLOP up; it computes log_prob 1.09-2.69x faster up to 7.7 GFLOP and 0.85-0.98x from 10.4
 GFLOP up. The thresholds below sit between those points. Without AVX-512 the graph's oneDNN convolutions lose
 about 30% and XLA's, which are TensorFlow's own Eigen kernels built without AVX-512, about 6%: with every library
-capped at AVX2, XLA computed log_prob 1.06-2.17x faster than the graph at every size measured up to 32 GFLOP a call, and
-was the faster in 7 of 8 configs of bench/vs_pytorch.py's grid up to 128 GFLOP, while the training crossing
-stayed where it was. So where oneDNN has no AVX-512, log_prob's limit is XLA_MAX_LOG_PROB_FLOPS_WITHOUT_AVX512.
+capped at AVX2, XLA computed log_prob 1.06-2.17x faster than the graph at every size measured up to 32 GFLOP a
+call, and was the faster in 7 of 8 configs of bench/vs_pytorch.py's grid up to 128 GFLOP, while the training
+crossing stayed where it was. So where oneDNN has no AVX-512, log_prob's limit is XLA_MAX_LOG_PROB_FLOPS_WITHOUT_AVX512.
 XLA's compilation costs seconds before the first call (5-9 s more than the graph for a training step), which the
 faster steps pay back after a few hundred steps for that model; so it is the default only for work of at least
 MIN_CALLS calls (digits' presets train 1000 steps; its present, deeper one turns XLA off, `glow_tf.data.digits`).

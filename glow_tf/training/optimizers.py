@@ -28,10 +28,11 @@ class _FusedUpdates:
 
   def update_step(self, gradient, variable, learning_rate):
     hyper = self._hyperparameters_for(variable)
+    lr = hyper(learning_rate)
     if self.weight_decay is not None and self._use_weight_decay(variable):
       # Keras's decoupled weight decay, w -= lr * wd * w, before the update.
-      variable.assign_sub(variable * (hyper(self.weight_decay) * hyper(learning_rate)))
-    self._fused_update(self._get_variable_index(variable), hyper, gradient, variable, hyper(learning_rate))
+      variable.assign_sub(variable * (hyper(self.weight_decay) * lr))
+    self._fused_update(self._get_variable_index(variable), hyper, gradient, variable, lr)
 
   def _hyperparameters_for(self, variable):
     key = variable.dtype, variable.device
