@@ -16,7 +16,7 @@ from glow_tf import Glow, GlowConfig
 
 tf.config.set_logical_device_configuration(
     tf.config.list_physical_devices("CPU")[0], [tf.config.LogicalDeviceConfiguration()] * 2)
-CONFIG = dict(image_shape=(4, 4, 3), levels=2, steps_per_level=2, hidden_channels=8)
+CONFIG = dict(image_shape=(4, 4, 3), levels=2, steps_per_level=1, hidden_channels=8)
 
 
 def compilations(dump):
