@@ -102,4 +102,6 @@ def test_train_py_on_a_28x28_folder_with_no_architecture_flag(tmp_path):
   assert result.returncode == 0, result.stderr[-3000:]
   assert "image_shape=(28, 28, 1), levels=2, steps_per_level=8, hidden_channels=64" in result.stdout
   assert "Defaults: fitted to 18 training images of 28x28x1" in result.stdout
+  # Two steps are too few to pay for compiling (glow_tf.fast_path), and the log says the choice was made for you.
+  assert "XLA: off (automatic: --xla or --noxla to choose)" in result.stdout
   assert "test bits/dim" in result.stdout + result.stderr and (tmp_path / "run" / "export" / "2").is_dir()
