@@ -1,22 +1,27 @@
 """What a train.py or evaluate.py process costs on a tiny model, with `fast_path.freeze_imports` and without, and
-optionally with another ml_dtypes.
+optionally with Grappler left on or with another ml_dtypes.
 
     python bench/startup.py                  # 5 rounds; about 2 minutes
     python bench/startup.py --repeats 9
+    python bench/startup.py --grappler       # also with TensorFlow's graph optimiser on, as without glow_tf.startup
     pip install --target /tmp/ml_dtypes_0.7 --no-deps ml_dtypes==0.7.0
     python bench/startup.py --ml_dtypes=/tmp/ml_dtypes_0.7   # also as shipped but with that copy of ml_dtypes
 
 The end-to-end tests' small model (one level of 2 flow steps, W=16, on digits) is trained once; then each round
 runs, in fresh processes, train.py for 10 steps (exporting at the end) and evaluate.py bpd on two test batches: as
-shipped, with `freeze_imports` patched to do nothing and, given --ml_dtypes, with that ml_dtypes first on the path;
+shipped, with `freeze_imports` patched to do nothing, given --grappler with `startup.no_graph_optimiser_without_gpu`
+patched to do nothing (so Grappler rewrites every traced function before its first run) and, given --ml_dtypes,
+with that ml_dtypes first on the path;
 the order of the variants alternates between rounds. The table gives the median wall time of each process, from
 its start to its exit, and each variant's ratio to the process as shipped. These are the processes the end-to-end
 tests start by the dozen, and the first thing a user waits for.
 
     python bench/startup.py --unfrozen SCRIPT ARGS...   # what a round runs for the variant without the freeze
+    python bench/startup.py --with_grappler SCRIPT ARGS...   # ... and for the one with Grappler
 """
 
 import argparse
+import importlib
 import os
 import runpy
 import statistics
@@ -38,18 +43,24 @@ TINY = ("--dataset=digits", *SMALL_RUN_FLAGS, "--eval_every=0", "--sample_every=
 def parse_args():
   parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--repeats", type=int, default=5, help="rounds; medians are reported")
+  parser.add_argument("--grappler", action="store_true", help="add a variant with TensorFlow's graph optimiser on")
   parser.add_argument("--ml_dtypes", metavar="DIR",
                       help="a directory holding another ml_dtypes (pip install --target DIR): adds a variant that "
                            "imports it instead of the installed one")
   return parser.parse_args()
 
 
-def run_unfrozen(script, argv):
-  """Runs `script` as __main__ with fast_path.freeze_imports a no-op."""
-  from glow_tf import fast_path  # pylint: disable=g-import-not-at-top
+# The variants that run a script with one of the library's start-up functions made a no-op: flag -> (module, name).
+PATCHES = {"--unfrozen": ("glow_tf.fast_path", "freeze_imports"),
+           "--with_grappler": ("glow_tf.startup", "no_graph_optimiser_without_gpu")}
 
-  del fast_path.freeze_imports  # AttributeError if the library lost it: both variants would then be the same.
-  fast_path.freeze_imports = lambda: None
+
+def run_patched(flag, script, argv):
+  """Runs `script` as __main__ with the function PATCHES[flag] names a no-op."""
+  module_name, function = PATCHES[flag]
+  module = importlib.import_module(module_name)
+  delattr(module, function)  # AttributeError if the library lost it: the variants would then be the same.
+  setattr(module, function, lambda *_: None)
   sys.argv = [script, *argv]
   sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
   runpy.run_path(script, run_name="__main__")
@@ -82,6 +93,8 @@ def main():
     # name: (command prefix, environment)
     variants = {"as shipped": ([sys.executable], {}),
                 "without freeze_imports": ([sys.executable, os.path.join(BENCH, "startup.py"), "--unfrozen"], {})}
+    if args.grappler:
+      variants["with Grappler"] = ([sys.executable, os.path.join(BENCH, "startup.py"), "--with_grappler"], {})
     if args.ml_dtypes:
       variants[f"with ml_dtypes {ml_dtypes_version(args.ml_dtypes)}"] = ([sys.executable],
                                                                          {"PYTHONPATH": args.ml_dtypes})
@@ -117,7 +130,7 @@ def ml_dtypes_version(path=None):
 
 
 if __name__ == "__main__":
-  if sys.argv[1:2] == ["--unfrozen"]:
-    run_unfrozen(sys.argv[2], sys.argv[3:])
+  if sys.argv[1:2] and sys.argv[1] in PATCHES:
+    run_patched(sys.argv[1], sys.argv[2], sys.argv[3:])
   else:
     main()
